@@ -1,0 +1,1 @@
+"""In-graph adversarial attacks (FGSM, PGD, ...): delivered by the attacks/evaluation issue."""

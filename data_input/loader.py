@@ -1,0 +1,103 @@
+"""Finds a dataset split wherever it is: prepared tfds data, tfds archives, or raw files.
+
+Order: (1) a prepared tfds dataset in `data_dir`; (2) tfds' archives in `manual_dir`,
+prepared offline with checksums; (3) other raw copies in `manual_dir` (MNIST IDX, CIFAR
+binary records or pickles, also partial ones, with a warning); (4) with `download=True`,
+tfds' own download. Otherwise fail at once, naming the files needed and where they go.
+"""
+
+import dataclasses
+import os
+import socket
+
+from absl import logging
+import numpy as np
+
+from data_input import raw_readers
+from data_input import specs
+from data_input import tfds_source
+from run_support.errors import UserError
+
+
+@dataclasses.dataclass
+class Split:
+  """One split in memory: uint8 NHWC images, int64 labels, and where they came from."""
+  images: np.ndarray
+  labels: np.ndarray
+  source: str
+  partial: bool
+  file_order: bool  # True when example i is the i-th example of the original files.
+
+  def __len__(self):
+    return len(self.labels)
+
+
+def _read_raw(spec, split, manual_dir):
+  if spec.name == 'mnist':
+    if not raw_readers.mnist_available(manual_dir):
+      return None
+    return raw_readers.read_mnist(manual_dir, split)
+  if raw_readers.find_cifar_files(manual_dir, spec.name, split)[0] is None:
+    return None
+  return raw_readers.read_cifar(manual_dir, spec.name, split)
+
+
+def _missing_data_message(spec, data_dir, manual_dir):
+  where = f'--manual_dir ({manual_dir})' if manual_dir else 'a folder given by --manual_dir'
+  return (f'no {spec.name} data found: put {", ".join(spec.tfds_manual_files)} (the official '
+          f'archives) or the raw files into {where}, or prepare tfds data in --data_dir '
+          f'({data_dir}); downloading is off (pass --download to let tfds fetch it)')
+
+
+def _check_network(spec, timeout=5.0):
+  """Fails within `timeout` seconds when tfds' download host cannot be reached."""
+  host = spec.download_host
+  try:
+    socket.create_connection((host, 443), timeout=timeout).close()
+  except OSError as e:
+    raise UserError(f'cannot download {spec.name}: {host} is unreachable ({e}); '
+                    f'put {", ".join(spec.tfds_manual_files)} into --manual_dir instead') from None
+
+
+def load_split(dataset, split, data_dir=None, manual_dir=None, download=False):
+  """Loads `split` ('train' or 'test') of `dataset` as a Split, never hanging on the network."""
+  spec = specs.get_spec(dataset)
+  data_dir = data_dir or tfds_source.default_data_dir()
+  if manual_dir and not os.path.isdir(manual_dir):
+    raise UserError(f'--manual_dir {manual_dir} is not a folder')
+  if tfds_source.is_prepared(spec, data_dir):
+    images, labels, file_order = tfds_source.load_split(spec, split, data_dir)
+    source = f'tfds:{data_dir}'
+  elif tfds_source.has_manual_archives(spec, manual_dir):
+    logging.info('Preparing tfds %s in %s from %s (offline).', spec.name, data_dir, manual_dir)
+    tfds_source.prepare(spec, data_dir, manual_dir)
+    images, labels, file_order = tfds_source.load_split(spec, split, data_dir)
+    source = f'tfds:{data_dir} (prepared from {manual_dir})'
+  elif manual_dir and (raw := _read_raw(spec, split, manual_dir)) is not None:
+    images, labels = raw
+    source, file_order = f'raw:{manual_dir}', True
+  elif download:
+    _check_network(spec)
+    tfds_source.prepare(spec, data_dir, manual_dir=None)
+    images, labels, file_order = tfds_source.load_split(spec, split, data_dir)
+    source = f'tfds:{data_dir} (downloaded)'
+  else:
+    raise UserError(_missing_data_message(spec, data_dir, manual_dir))
+  if images.shape[1:] != spec.image_shape:
+    raise UserError(f'{source}: {spec.name} images should be {spec.image_shape}, got {images.shape[1:]}')
+  if labels.min() < 0 or labels.max() >= spec.num_classes:
+    raise UserError(f'{source}: labels outside 0..{spec.num_classes - 1}; wrong dataset?')
+  expected = spec.split_sizes[split]
+  partial = len(labels) < expected
+  if partial:
+    logging.warning('%s %s split is PARTIAL: %d of %d images (from %s); results are not '
+                    'comparable with the paper.', spec.name, split, len(labels), expected, source)
+  if not file_order:
+    logging.info('%s %s comes in tfds\' fixed order, not the original file order: "the first '
+                 'N examples" are not the same images as in Madry\'s code.', spec.name, split)
+  return Split(images=images, labels=labels, source=source, partial=partial, file_order=file_order)
+
+
+def to_model_scale(images, spec):
+  """uint8 pixels -> float32 in Madry's scale ([0,1] MNIST, [0,255] CIFAR)."""
+  return images.astype(np.float32) * np.float32(spec.pixel_max / 255.0)

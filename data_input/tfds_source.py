@@ -1,0 +1,56 @@
+"""The tensorflow-datasets route: load prepared data, or prepare it offline from a manual dir.
+
+tfds alone retries the network for minutes when files are missing, so every call here
+is made only after the caller has checked that prepared data or the archives exist.
+"""
+
+import os
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from run_support.errors import UserError
+
+
+def default_data_dir():
+  return os.environ.get('TFDS_DATA_DIR') or os.path.expanduser('~/tensorflow_datasets')
+
+
+def _builder(spec, data_dir):
+  return tfds.builder(spec.tfds_name, data_dir=data_dir)
+
+
+def is_prepared(spec, data_dir):
+  """True when `data_dir` already holds the prepared tfds dataset."""
+  return _builder(spec, data_dir).is_prepared()
+
+
+def has_manual_archives(spec, manual_dir):
+  return bool(manual_dir) and all(
+      os.path.isfile(os.path.join(manual_dir, name)) for name in spec.tfds_manual_files)
+
+
+def prepare(spec, data_dir, manual_dir):
+  """Builds the tfds dataset in `data_dir`; offline from `manual_dir`'s archives when given."""
+  config = tfds.download.DownloadConfig(manual_dir=manual_dir, try_download_gcs=False)
+  try:
+    _builder(spec, data_dir).download_and_prepare(download_config=config)
+  except tfds.download.NonMatchingChecksumError as e:
+    raise UserError(
+        f'checksum mismatch for the {spec.name} archives in {manual_dir} (corrupted or not the '
+        f'official files): {str(e).splitlines()[0]}') from None
+
+
+def load_split(spec, split, data_dir):
+  """The whole split as (images uint8 NHWC, labels int64, in_file_order) numpy arrays.
+
+  tfds stores examples in its own shuffled order. CIFAR examples carry an 'id' holding
+  the index in the original files, so they are put back in file order (Madry's "first N
+  test images"); tfds' MNIST has no such feature and keeps tfds' fixed order.
+  """
+  data = tfds.as_numpy(_builder(spec, data_dir).as_dataset(split=split, batch_size=-1))
+  images, labels = data['image'], data['label'].astype('int64')
+  if 'id' not in data:
+    return images, labels, False
+  order = np.argsort(data['id'], kind='stable')
+  return images[order], labels[order], True

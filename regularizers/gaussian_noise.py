@@ -1,0 +1,18 @@
+"""Gaussian noise augmentation, standard deviation sigma in pixel units (training only)."""
+
+import tensorflow as tf
+
+
+def add_gaussian_noise(images, sigma, seed, training, clip_range=None):
+  """images + N(0, sigma^2) when `training`; unchanged otherwise.
+
+  `seed` is a stateless seed (shape [2] int): the same seed gives the same noise, so a
+  resumed run draws exactly the noise an uninterrupted one would. `clip_range`, a
+  (low, high) pair, clips the noisy images to the data range; None leaves them unclipped.
+  """
+  if not training or sigma == 0:
+    return images
+  noisy = images + sigma * tf.random.stateless_normal(tf.shape(images), seed, dtype=images.dtype)
+  if clip_range is not None:
+    noisy = tf.clip_by_value(noisy, clip_range[0], clip_range[1])
+  return noisy

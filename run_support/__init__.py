@@ -1,0 +1,1 @@
+"""Plumbing shared by the entry points: user-facing errors, atomic writes, CLI runner."""

@@ -1,0 +1,37 @@
+"""Runs an absl entry point so that bad input ends in one line on stderr and exit code 2."""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+
+from run_support.errors import UserError
+
+EXIT_USER_ERROR = 2
+
+
+def _die(program, message):
+  sys.stderr.write(f'{program}: error: {message}\n')
+  sys.exit(EXIT_USER_ERROR)
+
+
+def _parse_flags_or_die(argv):
+  """absl's parser, but a bad flag or flagfile is one line, not a usage dump."""
+  program = os.path.basename(argv[0])
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    _die(program, str(e).splitlines()[0] if str(e) else type(e).__name__)
+  except OSError as e:  # e.g. a --flagfile that cannot be read
+    _die(program, f'{e.strerror}: {e.filename}')
+
+
+def run(main):
+  """app.run(main) with one-line errors for flag problems and UserError."""
+  def guarded_main(argv):
+    try:
+      return main(argv)
+    except UserError as e:
+      _die(os.path.basename(argv[0]), str(e))
+  app.run(guarded_main, flags_parser=_parse_flags_or_die)

@@ -1,0 +1,99 @@
+"""Trains Madry's MNIST CNN or CIFAR WideResNet with label smoothing, logit squeezing and
+Gaussian noise (Shafahi et al.), resuming from the latest checkpoint in --model_dir.
+
+  python train.py --dataset=cifar10 --alpha=0.95 --sigma=20
+  python train.py --flagfile=configs/paper/table2_mnist_ls0.2_sigma0.3_400k.cfg --model_dir=runs/x
+
+Unset flags take Madry's defaults for the dataset (see docs/assumptions.md).
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+from absl import flags  # pylint: disable=g-import-not-at-top
+
+from data_input.specs import DATASET_NAMES
+from run_support import cli
+from run_support.errors import UserError
+from training.config import TrainConfig
+from training.config import validate
+
+FLAGS = flags.FLAGS
+
+
+def define_train_flags():
+  """Registers train.py's flags (once per process)."""
+  if 'alpha' in FLAGS:
+    return
+  d = TrainConfig(model_dir='')
+  flags.DEFINE_string('dataset', d.dataset, f'One of {", ".join(DATASET_NAMES)}.')
+  flags.DEFINE_string('model_dir', None, 'Output folder: checkpoints, summaries, model.keras, '
+                      'final_metrics.json, flags.cfg. Rerunning resumes from it.')
+  # The paper's regularizers.
+  flags.DEFINE_float('alpha', d.alpha, 'Label smoothing: y = y_hot - alpha (y_hot - 1/N_c), in [0, 1].')
+  flags.DEFINE_float('beta', d.beta, 'Logit squeezing: beta * ||Z||_F of the batch logits, >= 0.')
+  flags.DEFINE_float('sigma', d.sigma, 'Gaussian noise std in pixel units (MNIST [0,1], CIFAR [0,255]).')
+  flags.DEFINE_bool('clip_noise', d.clip_noise, 'Clip noisy training images to the data range.')
+  # Schedule and architecture (None: Madry's default for the dataset).
+  flags.DEFINE_integer('train_steps', None, "Training steps, the paper's k (MNIST 100000, CIFAR 80000).")
+  flags.DEFINE_integer('batch_size', None, 'Global batch size (MNIST 50, CIFAR 128).')
+  flags.DEFINE_integer('depth', d.depth, 'WideResNet depth, 6n+4 (CIFAR only; Madry: 34).')
+  flags.DEFINE_integer('width', d.width, 'WideResNet width multiplier (CIFAR only).')
+  flags.DEFINE_enum('optimizer', None, ['adam', 'momentum'], 'MNIST adam, CIFAR momentum.')
+  flags.DEFINE_float('learning_rate', None, 'Initial rate (MNIST 1e-4, CIFAR 0.1).')
+  flags.DEFINE_list('lr_decay_fractions', None, 'Fractions of train_steps after which the rate '
+                    'is multiplied by lr_decay_factor (MNIST none, CIFAR 0.5,0.75).')
+  flags.DEFINE_float('lr_decay_factor', d.lr_decay_factor, 'Learning-rate decay factor.')
+  flags.DEFINE_float('momentum', d.momentum, 'Momentum of the momentum optimizer.')
+  flags.DEFINE_float('weight_decay', None, "Madry's weight_decay: adds wd * sum(w^2)/2 over "
+                     'kernels (MNIST 0, CIFAR 2e-4).')
+  flags.DEFINE_enum('loss_reduction', None, ['sum', 'mean'], 'Batch cross-entropy reduction '
+                    '(MNIST sum, CIFAR mean, as Madry).')
+  flags.DEFINE_integer('train_holdout', None, 'First N training images held out (MNIST 5000, '
+                       "as Madry's 55k split; CIFAR 0).")
+  flags.DEFINE_bool('augment', None, "Madry's CIFAR pad-crop-flip augmentation (CIFAR default on).")
+  # Data.
+  flags.DEFINE_string('data_dir', None, 'tfds data dir (default $TFDS_DATA_DIR or ~/tensorflow_datasets).')
+  flags.DEFINE_string('manual_dir', None, 'Folder with the official archives or raw files.')
+  flags.DEFINE_bool('download', d.download, 'Let tfds download the data when it is not found locally.')
+  # Reproducibility and speed.
+  flags.DEFINE_integer('seed', d.seed, 'Seed of initialisation, data order, augmentation and noise.')
+  flags.DEFINE_bool('deterministic', d.deterministic, 'Enable TensorFlow op determinism.')
+  flags.DEFINE_bool('jit_compile', d.jit_compile, 'XLA-compile the training step.')
+  # Bookkeeping.
+  flags.DEFINE_integer('checkpoint_every', d.checkpoint_every, 'Steps between checkpoints.')
+  flags.DEFINE_integer('keep_checkpoints', d.keep_checkpoints, 'Checkpoints kept.')
+  flags.DEFINE_integer('log_every', d.log_every, 'Steps between progress lines and summaries.')
+  flags.DEFINE_integer('eval_every', d.eval_every, 'Steps between clean test evaluations.')
+  flags.DEFINE_integer('eval_examples', d.eval_examples, 'First N test images for periodic evaluation (0: none).')
+  flags.DEFINE_integer('final_eval_examples', None, 'First N test images for the final accuracy (default all).')
+  flags.DEFINE_integer('eval_batch_size', d.eval_batch_size, 'Evaluation batch size.')
+
+
+def config_from_flags():
+  """A resolved, validated TrainConfig from the parsed flags."""
+  values = {name: FLAGS[name].value for name in TrainConfig.__dataclass_fields__ if name in FLAGS}
+  fractions = values.get('lr_decay_fractions')
+  if fractions is not None:
+    try:
+      values['lr_decay_fractions'] = tuple(float(f) for f in fractions)
+    except ValueError:
+      raise UserError(f'--lr_decay_fractions must be numbers, got {",".join(fractions)}') from None
+  values['model_dir'] = values.get('model_dir') or ''
+  return validate(TrainConfig(**values).resolved())
+
+
+def main(argv, data_override=None):
+  """Entry point; `data_override` (a training.loop.TrainData) lets tests use tiny data."""
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  cfg = config_from_flags()
+  from training import loop  # pylint: disable=g-import-not-at-top  (TensorFlow: after validation)
+  loop.train(cfg, data_override)
+
+
+define_train_flags()
+
+if __name__ == '__main__':
+  cli.run(main)

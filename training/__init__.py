@@ -1,0 +1,1 @@
+"""Training with the paper's regularizers: configuration, objective, optimizer, loop."""

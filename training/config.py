@@ -1,0 +1,125 @@
+"""Training configuration: Madry's defaults per dataset, validation, flagfile round trip.
+
+Importable without TensorFlow so that bad settings fail before any heavy work starts.
+"""
+
+import dataclasses
+import os
+from typing import Optional
+
+from data_input.specs import get_spec
+from run_support.errors import UserError
+
+# Madry's training configs (mnist_challenge / cifar10_challenge config.json + train.py).
+DATASET_DEFAULTS = {
+    'mnist': dict(optimizer='adam', learning_rate=1e-4, lr_decay_fractions=(), batch_size=50,
+                  loss_reduction='sum', weight_decay=0.0, train_steps=100000, train_holdout=5000,
+                  augment=False),
+    'cifar': dict(optimizer='momentum', learning_rate=0.1, lr_decay_fractions=(0.5, 0.75),
+                  batch_size=128, loss_reduction='mean', weight_decay=2e-4, train_steps=80000,
+                  train_holdout=0, augment=True),
+}
+
+# Fields that define what a run computes; a resumed run must agree on all of them.
+RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'sigma', 'clip_noise', 'train_steps', 'batch_size',
+                'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_decay_fractions',
+                'lr_decay_factor', 'momentum', 'weight_decay', 'loss_reduction',
+                'train_holdout', 'augment')
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+  """Every setting of a training run. None means: Madry's default for the dataset."""
+  model_dir: str
+  dataset: str = 'mnist'
+  alpha: float = 0.0
+  beta: float = 0.0
+  sigma: float = 0.0
+  clip_noise: bool = False
+  train_steps: Optional[int] = None
+  batch_size: Optional[int] = None
+  depth: int = 28
+  width: int = 10
+  optimizer: Optional[str] = None
+  learning_rate: Optional[float] = None
+  lr_decay_fractions: Optional[tuple] = None
+  lr_decay_factor: float = 0.1
+  momentum: float = 0.9
+  weight_decay: Optional[float] = None
+  loss_reduction: Optional[str] = None
+  train_holdout: Optional[int] = None
+  augment: Optional[bool] = None
+  seed: int = 0
+  deterministic: bool = False
+  jit_compile: bool = False
+  data_dir: Optional[str] = None
+  manual_dir: Optional[str] = None
+  download: bool = False
+  checkpoint_every: int = 1000
+  keep_checkpoints: int = 3
+  log_every: int = 100
+  eval_every: int = 1000
+  eval_examples: int = 1000
+  final_eval_examples: Optional[int] = None
+  eval_batch_size: int = 500
+
+  def resolved(self):
+    """A copy with every None replaced by Madry's default for this dataset."""
+    spec = get_spec(self.dataset)
+    defaults = DATASET_DEFAULTS['mnist' if spec.name == 'mnist' else 'cifar']
+    updates = {k: v for k, v in defaults.items() if getattr(self, k) is None}
+    cfg = dataclasses.replace(self, **updates)
+    return dataclasses.replace(cfg, lr_decay_fractions=tuple(cfg.lr_decay_fractions))
+
+  def identity(self):
+    """The run-defining settings, for comparing a resumed run with the saved one."""
+    return {k: getattr(self, k) for k in RUN_IDENTITY}
+
+  def as_flags(self):
+    """`--name=value` lines that reproduce this run through train.py --flagfile."""
+    lines = []
+    for field in dataclasses.fields(self):
+      value = getattr(self, field.name)
+      if value is None:
+        continue
+      if isinstance(value, tuple):
+        value = ','.join(str(v) for v in value)
+      lines.append(f'--{field.name}={value}')
+    return '\n'.join(lines) + '\n'
+
+
+def _check(condition, message):
+  if not condition:
+    raise UserError(message)
+
+
+def validate(cfg):
+  """Raises UserError with one clear sentence for the first invalid setting of a resolved config."""
+  _check(0.0 <= cfg.alpha <= 1.0, f'--alpha must be in [0, 1], got {cfg.alpha}')
+  _check(cfg.beta >= 0, f'--beta must be >= 0, got {cfg.beta}')
+  _check(cfg.sigma >= 0, f'--sigma must be >= 0 (pixel units), got {cfg.sigma}')
+  for name in ('train_steps', 'batch_size', 'checkpoint_every', 'keep_checkpoints', 'log_every',
+               'eval_every', 'eval_batch_size'):
+    _check(getattr(cfg, name) > 0, f'--{name} must be > 0, got {getattr(cfg, name)}')
+  _check(cfg.eval_examples >= 0, f'--eval_examples must be >= 0, got {cfg.eval_examples}')
+  _check(cfg.final_eval_examples is None or cfg.final_eval_examples > 0,
+         f'--final_eval_examples must be > 0, got {cfg.final_eval_examples}')
+  _check(cfg.learning_rate > 0, f'--learning_rate must be > 0, got {cfg.learning_rate}')
+  _check(0 < cfg.lr_decay_factor <= 1, f'--lr_decay_factor must be in (0, 1], got {cfg.lr_decay_factor}')
+  fractions = list(cfg.lr_decay_fractions)
+  _check(all(0 < f < 1 for f in fractions) and fractions == sorted(fractions),
+         f'--lr_decay_fractions must be increasing fractions in (0, 1), got {fractions}')
+  _check(0 <= cfg.momentum < 1, f'--momentum must be in [0, 1), got {cfg.momentum}')
+  _check(cfg.weight_decay >= 0, f'--weight_decay must be >= 0, got {cfg.weight_decay}')
+  _check(cfg.optimizer in ('adam', 'momentum'), f'--optimizer must be adam or momentum, got {cfg.optimizer}')
+  _check(cfg.loss_reduction in ('sum', 'mean'), f'--loss_reduction must be sum or mean, got {cfg.loss_reduction}')
+  _check(cfg.train_holdout >= 0, f'--train_holdout must be >= 0, got {cfg.train_holdout}')
+  if cfg.dataset != 'mnist':
+    _check(cfg.depth >= 10 and (cfg.depth - 4) % 6 == 0,
+           f'--depth must be 6n+4 (10, 16, 22, 28, 34, ...), got {cfg.depth}')
+    _check(cfg.width >= 1, f'--width must be >= 1, got {cfg.width}')
+  _check(bool(cfg.model_dir), '--model_dir is required')
+  _check(not os.path.isfile(cfg.model_dir), f'--model_dir {cfg.model_dir} is a file, not a folder')
+  _check(cfg.manual_dir is None or os.path.isdir(cfg.manual_dir),
+         f'--manual_dir {cfg.manual_dir} is not a folder')
+  return cfg

@@ -1,0 +1,187 @@
+"""The training loop: resumable, checkpointed, logged to TensorBoard, exported for eval."""
+
+import dataclasses
+import json
+import os
+import time
+
+from absl import logging
+import keras
+import tensorflow as tf
+
+from data_input import loader
+from data_input.pipeline import TrainBatches
+from data_input.specs import get_spec
+from evaluation.accuracy import clean_accuracy
+from evaluation.accuracy import make_predict_fn
+from madry_compat import build_model
+from regularizers import add_gaussian_noise
+from run_support.atomic_io import save_keras_model_atomic
+from run_support.atomic_io import write_json_atomic
+from run_support.atomic_io import write_text_atomic
+from run_support.errors import UserError
+from training.objective import regularized_xent
+from training.optimization import build_optimizer
+from training.optimization import current_learning_rate
+from training.progress import Progress
+
+MODEL_FILE = 'model.keras'
+METRICS_FILE = 'final_metrics.json'
+CONFIG_FILE = 'run_config.json'
+FLAGS_FILE = 'flags.cfg'
+CHECKPOINT_SUBDIR = 'checkpoints'
+SUMMARY_SUBDIR = 'summaries'
+
+
+@dataclasses.dataclass
+class TrainData:
+  """The training and test splits a run uses (tests pass tiny in-memory ones)."""
+  train: loader.Split
+  test: loader.Split
+
+
+def load_data(cfg):
+  """Both splits of cfg.dataset, with Madry's held-out training examples removed."""
+  args = dict(data_dir=cfg.data_dir, manual_dir=cfg.manual_dir, download=cfg.download)
+  train = loader.load_split(cfg.dataset, 'train', **args)
+  test = loader.load_split(cfg.dataset, 'test', **args)
+  return TrainData(train=train, test=test)
+
+
+def _drop_holdout(split, holdout):
+  if holdout >= len(split):
+    raise UserError(f'--train_holdout {holdout} leaves no training data ({len(split)} examples)')
+  return dataclasses.replace(split, images=split.images[holdout:], labels=split.labels[holdout:])
+
+
+def _prepare_model_dir(cfg):
+  """Creates model_dir; refuses one that holds a run with other settings."""
+  try:
+    os.makedirs(cfg.model_dir, exist_ok=True)
+    probe = os.path.join(cfg.model_dir, '.write_test')
+    with open(probe, 'w'):
+      pass
+    os.remove(probe)
+  except OSError as e:
+    raise UserError(f'cannot write to --model_dir {cfg.model_dir}: {e.strerror}') from None
+  path = os.path.join(cfg.model_dir, CONFIG_FILE)
+  if os.path.exists(path):
+    with open(path) as f:
+      saved = json.load(f).get('identity', {})
+    saved['lr_decay_fractions'] = tuple(saved.get('lr_decay_fractions', ()))
+    diffs = [f'{k}: saved {saved.get(k)!r}, now {v!r}' for k, v in cfg.identity().items()
+             if saved.get(k) != v]
+    if diffs:
+      raise UserError(f'--model_dir {cfg.model_dir} holds a run with other settings '
+                      f'({"; ".join(diffs)}); use a new --model_dir')
+  write_json_atomic(path, {'identity': cfg.identity(), 'config': dataclasses.asdict(cfg)})
+  write_text_atomic(os.path.join(cfg.model_dir, FLAGS_FILE), cfg.as_flags())
+
+
+def make_train_step(model, optimizer, spec, cfg):
+  """One compiled training step: noise, forward, regularized loss, update."""
+  clip_range = (0.0, spec.pixel_max) if cfg.clip_noise else None
+
+  @tf.function(jit_compile=cfg.jit_compile)
+  def train_step(images, labels):
+    noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), tf.cast(optimizer.iterations, tf.int64)])
+    noisy = add_gaussian_noise(images, cfg.sigma, noise_seed, training=True, clip_range=clip_range)
+    with tf.GradientTape() as tape:
+      logits = model(noisy, training=True)
+      terms = regularized_xent(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
+                               cfg.loss_reduction)
+      total = terms['loss'] + tf.add_n([tf.constant(0.0)] + list(model.losses))
+    grads = tape.gradient(total, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+    accuracy = tf.reduce_mean(tf.cast(tf.argmax(logits, -1) == labels, tf.float32))
+    return dict(terms, total_loss=total, accuracy=accuracy)
+
+  return train_step
+
+
+def _write_scalars(writer, step, scalars):
+  with writer.as_default(step=step):
+    for name, value in scalars.items():
+      tf.summary.scalar(name, value)
+
+
+def train(cfg, data=None):
+  """Runs (or resumes) training for a resolved, validated config; returns final metrics."""
+  spec = get_spec(cfg.dataset)
+  _prepare_model_dir(cfg)
+  keras.utils.set_random_seed(cfg.seed)
+  if cfg.deterministic:
+    tf.config.experimental.enable_op_determinism()
+  data = data or load_data(cfg)
+  train_split = _drop_holdout(data.train, cfg.train_holdout)
+  if cfg.final_eval_examples is not None and cfg.final_eval_examples > len(data.test):
+    raise UserError(f'--final_eval_examples {cfg.final_eval_examples} exceeds the '
+                    f'{len(data.test)} test examples available')
+
+  model = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
+  optimizer = build_optimizer(cfg)
+  optimizer.build(model.trainable_variables)
+  train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds=train_seconds)
+  manager = tf.train.CheckpointManager(
+      checkpoint, os.path.join(cfg.model_dir, CHECKPOINT_SUBDIR), max_to_keep=cfg.keep_checkpoints,
+      step_counter=optimizer.iterations)
+  if manager.latest_checkpoint:
+    try:
+      checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError) as e:
+      raise UserError(f'cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}') from None
+    logging.info('Resumed from %s at step %d.', manager.latest_checkpoint, int(optimizer.iterations))
+  start_step = int(optimizer.iterations)
+
+  batches = TrainBatches(train_split, spec, cfg.batch_size, cfg.seed, cfg.augment)
+  train_step = make_train_step(model, optimizer, spec, cfg)
+  predict = make_predict_fn(model, cfg.jit_compile)
+  writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, SUMMARY_SUBDIR))
+  progress = Progress(cfg.train_steps, start_step, cfg.batch_size)
+  logging.info('Training %s on %d %s images (%s) from step %d to %d.', model.name,
+               len(train_split), cfg.dataset, data.train.source, start_step, cfg.train_steps)
+
+  segment_start = time.perf_counter()
+  step = start_step
+  for images, labels in batches.iterate(start_step, cfg.train_steps):
+    out = train_step(images, labels)
+    step += 1
+    if step % cfg.log_every == 0 or step == cfg.train_steps:
+      lr = current_learning_rate(optimizer)  # the rate of the next step
+      line = progress.update(step)
+      logging.info('%s | loss %.4f xent %.4f |Z|_F %.2f acc %.3f lr %.2g', line,
+                   float(out['total_loss']), float(out['xent']), float(out['logit_norm']),
+                   float(out['accuracy']), lr)
+      _write_scalars(writer, step, {
+          'train/loss': out['total_loss'], 'train/xent': out['xent'],
+          'train/logit_norm': out['logit_norm'], 'train/accuracy': out['accuracy'],
+          'train/learning_rate': lr, 'train/steps_per_sec': progress.steps_per_sec})
+    if cfg.eval_examples and step % cfg.eval_every == 0:
+      n = min(cfg.eval_examples, len(data.test))
+      acc, _ = clean_accuracy(predict, data.test, spec, cfg.eval_batch_size, n)
+      logging.info('step %d: clean accuracy %.4f on the first %d test images', step, acc, n)
+      _write_scalars(writer, step, {'test/accuracy': acc})
+    if step % cfg.checkpoint_every == 0 or step == cfg.train_steps:
+      train_seconds.assign_add(time.perf_counter() - segment_start)
+      segment_start = time.perf_counter()
+      manager.save(checkpoint_number=step)
+  writer.flush()
+
+  test_acc, n_test = clean_accuracy(predict, data.test, spec, cfg.eval_batch_size,
+                                    cfg.final_eval_examples)
+  save_keras_model_atomic(model, os.path.join(cfg.model_dir, MODEL_FILE))
+  metrics = {
+      'global_step': int(optimizer.iterations),
+      'test_accuracy': test_acc,
+      'test_examples': n_test,
+      'test_split': {'source': data.test.source, 'partial': data.test.partial,
+                     'file_order': data.test.file_order, 'which': f'first {n_test}'},
+      'train_examples': len(train_split),
+      'train_seconds': float(train_seconds.numpy()),
+      'config': dataclasses.asdict(cfg),
+  }
+  write_json_atomic(os.path.join(cfg.model_dir, METRICS_FILE), metrics)
+  logging.info('Done: step %d, clean test accuracy %.4f on %d images; wrote %s.',
+               metrics['global_step'], test_acc, n_test, cfg.model_dir)
+  return metrics
