@@ -2,7 +2,7 @@
 Gaussian noise (Shafahi et al.), resuming from the latest checkpoint in --model_dir.
 
   python train.py --dataset=cifar10 --alpha=0.95 --sigma=20
-  python train.py --flagfile=configs/paper/table2_mnist_ls0.2_sigma0.3_400k.cfg --model_dir=runs/x
+  python train.py --flagfile=configs/paper/mnist_alpha0.2_beta0_sigma0.3_k400k.cfg
 
 Unset flags take Madry's defaults for the dataset (see docs/assumptions.md).
 """
@@ -15,7 +15,8 @@ from absl import flags  # pylint: disable=g-import-not-at-top
 
 from data_input.specs import DATASET_NAMES
 from run_support import cli
-from run_support.errors import UserError
+from run_support.errors import UserError  # noqa: F401  (tests catch train.UserError)
+from run_support.quiet_import import import_tensorflow_quietly
 from training.config import TrainConfig
 from training.config import validate
 
@@ -26,10 +27,11 @@ def define_train_flags():
   """Registers train.py's flags (once per process)."""
   if 'alpha' in FLAGS:
     return
-  d = TrainConfig(model_dir='')
+  d = TrainConfig()
   flags.DEFINE_string('dataset', d.dataset, f'One of {", ".join(DATASET_NAMES)}.')
   flags.DEFINE_string('model_dir', None, 'Output folder: checkpoints, summaries, model.keras, '
-                      'final_metrics.json, flags.cfg. Rerunning resumes from it.')
+                      'final_metrics.json, flags.cfg; rerunning resumes from it. Default: '
+                      'runs/<dataset>_alpha<a>_beta<b>_sigma<s>_k<train_steps>.')
   # The paper's regularizers.
   flags.DEFINE_float('alpha', d.alpha, 'Label smoothing: y = y_hot - alpha (y_hot - 1/N_c), in [0, 1].')
   flags.DEFINE_float('beta', d.beta, 'Logit squeezing: beta * ||Z||_F of the batch logits, >= 0.')
@@ -89,6 +91,7 @@ def main(argv, data_override=None):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   cfg = config_from_flags()
+  import_tensorflow_quietly()
   from training import loop  # pylint: disable=g-import-not-at-top  (TensorFlow: after validation)
   loop.train(cfg, data_override)
 

@@ -67,7 +67,7 @@ def read_mnist(folder, split):
 _CIFAR_BINARY = {
     # dataset: (label bytes per record, index of the label used, train glob, test glob)
     'cifar10': (1, 0, 'data_batch_*.bin', 'test_batch*.bin'),
-    'cifar100': (2, 1, 'train*.bin', 'test*.bin'),  # coarse, fine: use the fine label
+    'cifar100': (2, 1, 'train.bin', 'test.bin'),  # coarse, fine: use the fine label
 }
 _CIFAR_PICKLE = {
     # dataset: (label key, train glob, test glob)

@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import tensorflow_datasets as tfds
+from tensorflow_datasets.core.download.download_manager import NonMatchingChecksumError
 
 from run_support.errors import UserError
 
@@ -21,8 +22,12 @@ def _builder(spec, data_dir):
 
 
 def is_prepared(spec, data_dir):
-  """True when `data_dir` already holds the prepared tfds dataset."""
-  return _builder(spec, data_dir).is_prepared()
+  """True when `data_dir` already holds the prepared tfds dataset.
+
+  Checked on disk: constructing a builder for a missing dataset logs a tfds warning.
+  """
+  version = str(tfds.builder_cls(spec.tfds_name).VERSION)
+  return os.path.isfile(os.path.join(data_dir, spec.tfds_name, version, 'dataset_info.json'))
 
 
 def has_manual_archives(spec, manual_dir):
@@ -35,10 +40,10 @@ def prepare(spec, data_dir, manual_dir):
   config = tfds.download.DownloadConfig(manual_dir=manual_dir, try_download_gcs=False)
   try:
     _builder(spec, data_dir).download_and_prepare(download_config=config)
-  except tfds.download.NonMatchingChecksumError as e:
-    raise UserError(
-        f'checksum mismatch for the {spec.name} archives in {manual_dir} (corrupted or not the '
-        f'official files): {str(e).splitlines()[0]}') from None
+  except NonMatchingChecksumError as e:
+    bad = str(e).split(', downloaded to ')[-1].split(', has wrong checksum')[0]
+    raise UserError(f'checksum mismatch: {bad} is corrupted or not the official {spec.name} '
+                    f'file; replace it with the original archive') from None
 
 
 def load_split(spec, split, data_dir):

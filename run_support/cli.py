@@ -22,7 +22,8 @@ def _parse_flags_or_die(argv):
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    _die(program, str(e).splitlines()[0] if str(e) else type(e).__name__)
+    message = str(e).splitlines()[0] if str(e) else type(e).__name__
+    _die(program, message.removeprefix('ERROR:: '))
   except OSError as e:  # e.g. a --flagfile that cannot be read
     _die(program, f'{e.strerror}: {e.filename}')
 

@@ -30,7 +30,7 @@ RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'sigma', 'clip_noise', 'train_steps'
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
   """Every setting of a training run. None means: Madry's default for the dataset."""
-  model_dir: str
+  model_dir: str = ''  # empty: runs/<settings>, see default_model_dir
   dataset: str = 'mnist'
   alpha: float = 0.0
   beta: float = 0.0
@@ -69,7 +69,8 @@ class TrainConfig:
     defaults = DATASET_DEFAULTS['mnist' if spec.name == 'mnist' else 'cifar']
     updates = {k: v for k, v in defaults.items() if getattr(self, k) is None}
     cfg = dataclasses.replace(self, **updates)
-    return dataclasses.replace(cfg, lr_decay_fractions=tuple(cfg.lr_decay_fractions))
+    cfg = dataclasses.replace(cfg, lr_decay_fractions=tuple(cfg.lr_decay_fractions))
+    return cfg if cfg.model_dir else dataclasses.replace(cfg, model_dir=default_model_dir(cfg))
 
   def identity(self):
     """The run-defining settings, for comparing a resumed run with the saved one."""
@@ -86,6 +87,19 @@ class TrainConfig:
         value = ','.join(str(v) for v in value)
       lines.append(f'--{field.name}={value}')
     return '\n'.join(lines) + '\n'
+
+
+def _short_count(n):
+  """2000000 -> '2M', 160000 -> '160k', 2500 -> '2500' (the paper's way of writing k)."""
+  if n % 1000000 == 0:
+    return f'{n // 1000000}M'
+  return f'{n // 1000}k' if n % 1000 == 0 else str(n)
+
+
+def default_model_dir(cfg):
+  """runs/<dataset>_alpha<a>_beta<b>_sigma<s>_k<steps>, named like configs/paper/."""
+  return os.path.join('runs', f'{cfg.dataset}_alpha{cfg.alpha:g}_beta{cfg.beta:g}_sigma{cfg.sigma:g}'
+                              f'_k{_short_count(cfg.train_steps)}')
 
 
 def _check(condition, message):
@@ -118,7 +132,6 @@ def validate(cfg):
     _check(cfg.depth >= 10 and (cfg.depth - 4) % 6 == 0,
            f'--depth must be 6n+4 (10, 16, 22, 28, 34, ...), got {cfg.depth}')
     _check(cfg.width >= 1, f'--width must be >= 1, got {cfg.width}')
-  _check(bool(cfg.model_dir), '--model_dir is required')
   _check(not os.path.isfile(cfg.model_dir), f'--model_dir {cfg.model_dir} is a file, not a folder')
   _check(cfg.manual_dir is None or os.path.isdir(cfg.manual_dir),
          f'--manual_dir {cfg.manual_dir} is not a folder')
