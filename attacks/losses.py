@@ -1,0 +1,34 @@
+"""Per-example attack losses; attacks ascend them."""
+
+import tensorflow as tf
+
+
+def xent_loss(logits, labels):
+  """Softmax cross-entropy of each example (Madry sums these; the sign gradient is the same)."""
+  return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+
+
+def _true_and_best_other(logits, labels):
+  mask = tf.one_hot(labels, tf.shape(logits)[-1], dtype=logits.dtype)
+  true_logit = tf.reduce_sum(mask * logits, axis=-1)
+  best_other = tf.reduce_max(logits - 1e9 * mask, axis=-1)
+  return true_logit, best_other
+
+
+def cw_margin_loss(logits, labels, kappa=50.0):
+  """Madry's CW loss: -relu(z_y - max_{j != y} z_j + kappa). Its gradient vanishes once a
+  wrong class leads by kappa."""
+  true_logit, best_other = _true_and_best_other(logits, labels)
+  return -tf.nn.relu(true_logit - best_other + kappa)
+
+
+def attack_loss(logits, labels, loss, kappa, targeted):
+  """The loss the attack ascends. Targeted: `labels` are the targets and the attack
+  descends their xent / raises their margin over every other class."""
+  if loss == 'xent':
+    value = xent_loss(logits, labels)
+    return -value if targeted else value
+  if targeted:
+    target_logit, best_other = _true_and_best_other(logits, labels)
+    return -tf.nn.relu(best_other - target_logit + kappa)
+  return cw_margin_loss(logits, labels, kappa)
