@@ -55,6 +55,16 @@ def define_train_flags():
   flags.DEFINE_integer('train_holdout', None, 'First N training images held out (MNIST 5000, '
                        "as Madry's 55k split; CIFAR 0).")
   flags.DEFINE_bool('augment', None, "Madry's CIFAR pad-crop-flip augmentation (CIFAR default on).")
+  # Adversarial training, the paper's baseline (Eq. 1).
+  flags.DEFINE_bool('adv_train', d.adv_train, 'Train on PGD adversarial examples (Madry et al.).')
+  flags.DEFINE_float('adv_clean_weight', d.adv_clean_weight, "Eq. 1's kappa: weight of the clean "
+                     'loss; 0 = 100% adversarial batches (Madry).')
+  flags.DEFINE_float('adv_epsilon', None, 'Training PGD epsilon, pixel units (MNIST 0.3, CIFAR 8).')
+  flags.DEFINE_float('adv_step_size', None, 'Training PGD step (MNIST 0.01, CIFAR 2).')
+  flags.DEFINE_integer('adv_steps', None, 'Training PGD steps (MNIST 40, CIFAR 7).')
+  flags.DEFINE_bool('adv_random_start', d.adv_random_start, 'Random start in the epsilon-ball.')
+  flags.DEFINE_bool('adv_bn_training', None, "Run the training attack with batch norm in training "
+                    "mode, updating its statistics, as Madry's CIFAR code (CIFAR default on).")
   # Data.
   flags.DEFINE_string('data_dir', None, 'tfds data dir (default $TFDS_DATA_DIR or ~/tensorflow_datasets).')
   flags.DEFINE_string('manual_dir', None, 'Folder with the official archives or raw files.')

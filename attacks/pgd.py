@@ -95,7 +95,8 @@ class Attack:
     self._run = _COMPILED[key][1]
 
   def __call__(self, images, labels, seed=0, targets=None):
-    """(x_adv, fooled) for a batch. Targeted attacks need `targets`."""
+    """(x_adv, fooled) for a batch. Targeted attacks need `targets`. Callable eagerly or
+    inside another tf.function (e.g. a training step), where `seed` may be a tensor."""
     c = self.config
     if c.targeted and targets is None:
       raise ValueError(f'{c.name} is targeted: pass targets')
@@ -103,7 +104,7 @@ class Attack:
     goal = labels if targets is None else tf.convert_to_tensor(targets, tf.int64)
     f32 = lambda v: tf.constant(v, tf.float32)
     return self._run(
-        tf.convert_to_tensor(images, tf.float32), labels, goal, tf.constant(seed, tf.int64),
+        tf.convert_to_tensor(images, tf.float32), labels, goal, tf.cast(seed, tf.int64),
         f32(c.epsilon), f32(c.step_size), tf.constant(c.steps), tf.constant(c.restarts),
         f32(1.0 if c.random_start else 0.0), f32(c.kappa), f32(self.clip_range[0]),
         f32(self.clip_range[1]))

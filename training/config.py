@@ -10,21 +10,25 @@ from typing import Optional
 from data_input.specs import get_spec
 from run_support.errors import UserError
 
-# Madry's training configs (mnist_challenge / cifar10_challenge config.json + train.py).
+# Madry's training configs (mnist_challenge / cifar10_challenge config.json + train.py),
+# including his training adversary (the paper describes CIFAR's as 7 steps).
 DATASET_DEFAULTS = {
     'mnist': dict(optimizer='adam', learning_rate=1e-4, lr_decay_fractions=(), batch_size=50,
                   loss_reduction='sum', weight_decay=0.0, train_steps=100000, train_holdout=5000,
-                  augment=False),
+                  augment=False, adv_epsilon=0.3, adv_step_size=0.01, adv_steps=40,
+                  adv_bn_training=False),
     'cifar': dict(optimizer='momentum', learning_rate=0.1, lr_decay_fractions=(0.5, 0.75),
                   batch_size=128, loss_reduction='mean', weight_decay=2e-4, train_steps=80000,
-                  train_holdout=0, augment=True),
+                  train_holdout=0, augment=True, adv_epsilon=8.0, adv_step_size=2.0, adv_steps=7,
+                  adv_bn_training=True),
 }
 
 # Fields that define what a run computes; a resumed run must agree on all of them.
 RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'sigma', 'clip_noise', 'train_steps', 'batch_size',
                 'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_decay_fractions',
                 'lr_decay_factor', 'momentum', 'weight_decay', 'loss_reduction',
-                'train_holdout', 'augment')
+                'train_holdout', 'augment', 'adv_train', 'adv_clean_weight', 'adv_epsilon',
+                'adv_step_size', 'adv_steps', 'adv_random_start', 'adv_bn_training')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,6 +53,15 @@ class TrainConfig:
   loss_reduction: Optional[str] = None
   train_holdout: Optional[int] = None
   augment: Optional[bool] = None
+  # Adversarial training (Eq. 1): clean_weight * L(x) + (1 - clean_weight) * L(x_adv), with
+  # x_adv from L-infinity PGD on xent; clean_weight 0 is Madry's 100% adversarial batches.
+  adv_train: bool = False
+  adv_clean_weight: float = 0.0
+  adv_epsilon: Optional[float] = None
+  adv_step_size: Optional[float] = None
+  adv_steps: Optional[int] = None
+  adv_random_start: bool = True
+  adv_bn_training: Optional[bool] = None  # attack with BN in training mode (Madry's CIFAR)
   seed: int = 0
   deterministic: bool = False
   jit_compile: bool = False
@@ -128,6 +141,11 @@ def validate(cfg):
   _check(cfg.optimizer in ('adam', 'momentum'), f'--optimizer must be adam or momentum, got {cfg.optimizer}')
   _check(cfg.loss_reduction in ('sum', 'mean'), f'--loss_reduction must be sum or mean, got {cfg.loss_reduction}')
   _check(cfg.train_holdout >= 0, f'--train_holdout must be >= 0, got {cfg.train_holdout}')
+  _check(0 <= cfg.adv_clean_weight <= 1,
+         f'--adv_clean_weight must be in [0, 1], got {cfg.adv_clean_weight}')
+  _check(cfg.adv_epsilon >= 0, f'--adv_epsilon must be >= 0, got {cfg.adv_epsilon}')
+  _check(cfg.adv_step_size > 0, f'--adv_step_size must be > 0, got {cfg.adv_step_size}')
+  _check(cfg.adv_steps > 0, f'--adv_steps must be > 0, got {cfg.adv_steps}')
   if cfg.dataset != 'mnist':
     _check(cfg.depth >= 10 and (cfg.depth - 4) % 6 == 0,
            f'--depth must be 6n+4 (10, 16, 22, 28, 34, ...), got {cfg.depth}')

@@ -9,6 +9,8 @@ from absl import logging
 import keras
 import tensorflow as tf
 
+from attacks import Attack
+from attacks import AttackConfig
 from data_input import loader
 from data_input.pipeline import TrainBatches
 from data_input.specs import get_spec
@@ -20,17 +22,17 @@ from run_support.atomic_io import save_keras_model_atomic
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic
 from run_support.errors import UserError
+from run_support.run_files import CHECKPOINT_SUBDIR
+from run_support.run_files import CONFIG_FILE
+from run_support.run_files import FLAGS_FILE
+from run_support.run_files import METRICS_FILE
+from run_support.run_files import MODEL_FILE
+from run_support.run_files import SUMMARY_SUBDIR
 from training.objective import regularized_xent
 from training.optimization import build_optimizer
 from training.optimization import current_learning_rate
 from training.progress import Progress
 
-MODEL_FILE = 'model.keras'
-METRICS_FILE = 'final_metrics.json'
-CONFIG_FILE = 'run_config.json'
-FLAGS_FILE = 'flags.cfg'
-CHECKPOINT_SUBDIR = 'checkpoints'
-SUMMARY_SUBDIR = 'summaries'
 
 
 @dataclasses.dataclass
@@ -78,18 +80,43 @@ def _prepare_model_dir(cfg):
   write_text_atomic(os.path.join(cfg.model_dir, FLAGS_FILE), cfg.as_flags())
 
 
-def make_train_step(model, optimizer, spec, cfg):
-  """One compiled training step: noise, forward, regularized loss, update."""
-  clip_range = (0.0, spec.pixel_max) if cfg.clip_noise else None
+def training_attack(model, spec, cfg):
+  """Madry's training adversary (PGD on xent), or None without --adv_train."""
+  if not cfg.adv_train:
+    return None
+  config = AttackConfig(name='training_pgd', epsilon=cfg.adv_epsilon, step_size=cfg.adv_step_size,
+                        steps=cfg.adv_steps, random_start=cfg.adv_random_start, loss='xent',
+                        model_training=cfg.adv_bn_training)
+  return Attack(model, config, (0.0, spec.pixel_max), score=False)
 
-  @tf.function(jit_compile=cfg.jit_compile)
+
+def make_train_step(model, optimizer, spec, cfg):
+  """One compiled training step: noise, (adversary), forward, regularized loss, update."""
+  clip_range = (0.0, spec.pixel_max) if cfg.clip_noise else None
+  attack = training_attack(model, spec, cfg)
+
+  def objective(images, labels):
+    logits = model(images, training=True)
+    terms = regularized_xent(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
+                             cfg.loss_reduction)
+    return logits, terms
+
+  @tf.function(jit_compile=cfg.jit_compile and attack is None)
   def train_step(images, labels):
-    noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), tf.cast(optimizer.iterations, tf.int64)])
+    step = tf.cast(optimizer.iterations, tf.int64)
+    noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), step])
     noisy = add_gaussian_noise(images, cfg.sigma, noise_seed, training=True, clip_range=clip_range)
+    if attack is not None:
+      adversarial, _ = attack(noisy, labels, seed=cfg.seed * 1000003 + step)
     with tf.GradientTape() as tape:
-      logits = model(noisy, training=True)
-      terms = regularized_xent(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
-                               cfg.loss_reduction)
+      if attack is None:
+        logits, terms = objective(noisy, labels)
+      else:  # Eq. 1; the clean pass is skipped at weight 0 (Madry's 100% adversarial)
+        logits, terms = objective(adversarial, labels)
+        w = cfg.adv_clean_weight
+        if w > 0:
+          _, clean_terms = objective(noisy, labels)
+          terms = {k: w * clean_terms[k] + (1 - w) * terms[k] for k in terms}
       total = terms['loss'] + tf.add_n([tf.constant(0.0)] + list(model.losses))
     grads = tape.gradient(total, model.trainable_variables)
     optimizer.apply_gradients(zip(grads, model.trainable_variables))

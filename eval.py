@@ -1,0 +1,76 @@
+"""Evaluates a model train.py wrote: clean accuracy, the paper's white-box and black-box
+attacks, stronger adversaries, and gradient-masking alarms. Results go to
+<model_dir>/eval/results.json and results.md; a rerun skips attacks already done.
+
+  python eval.py --model_dir=runs/quick_mnist --num_examples=1000 --suite=paper_whitebox
+  python eval.py --model_dir=runs/ls --suite=paper_blackbox --blackbox_source=runs/natural
+  python eval.py --model_dir=runs/ls --attacks='pgd100_cw:steps=100,loss=cw,restarts=10'
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+from absl import flags  # pylint: disable=g-import-not-at-top
+
+from data_input.specs import DATASET_NAMES
+from evaluation.settings import SUITES
+from evaluation.settings import EvalSettings
+from evaluation.settings import validate
+from run_support import cli
+from run_support.errors import UserError
+from run_support.quiet_import import import_tensorflow_quietly
+
+FLAGS = flags.FLAGS
+
+
+def define_eval_flags():
+  """Registers eval.py's flags (once per process)."""
+  if 'suite' in FLAGS:
+    return
+  d = EvalSettings(model_dir='')
+  flags.DEFINE_string('model_dir', None, 'Folder train.py wrote (model.keras, run_config.json).')
+  flags.DEFINE_string('dataset', None, f'One of {", ".join(DATASET_NAMES)}; default: the '
+                      "model's training dataset.")
+  flags.DEFINE_integer('num_examples', None, 'Evaluate the first N test images (default all).')
+  flags.DEFINE_integer('eval_batch_size', d.eval_batch_size, 'Examples per attack batch.')
+  flags.DEFINE_list('suite', list(d.suites), f'Attack suites: {", ".join(SUITES)} (empty for none).')
+  flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,... with '
+                            'keys eps, step, steps, rand, loss, norm, restarts, kappa; a bb_ '
+                            'name makes it black-box.')
+  flags.DEFINE_string('blackbox_source', None, 'Folder of the model (train.py output) that '
+                      'black-box attacks are crafted on, e.g. a naturally trained model.')
+  flags.DEFINE_string('output_dir', None, 'Where results go (default <model_dir>/eval).')
+  flags.DEFINE_integer('seed', d.seed, 'Seed of the random starts.')
+  flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (50; the first author's "
+                     'later code used 0).')
+  flags.DEFINE_string('data_dir', None, 'tfds data dir.')
+  flags.DEFINE_string('manual_dir', None, 'Folder with the official archives or raw files.')
+  flags.DEFINE_bool('download', d.download, 'Let tfds download the data when missing.')
+
+
+def settings_from_flags():
+  return validate(EvalSettings(
+      model_dir=FLAGS.model_dir or '', dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
+      eval_batch_size=FLAGS.eval_batch_size, suites=tuple(FLAGS.suite), attacks=tuple(FLAGS.attacks),
+      blackbox_source=FLAGS.blackbox_source, output_dir=FLAGS.output_dir, seed=FLAGS.seed,
+      kappa=FLAGS.kappa, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+      download=FLAGS.download))
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  settings = settings_from_flags()
+  import_tensorflow_quietly()
+  from evaluation.evaluate import evaluate  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  from evaluation.evaluate import RESULTS_MD  # pylint: disable=g-import-not-at-top
+  evaluate(settings)
+  with open(os.path.join(settings.resolved_output_dir(), RESULTS_MD)) as f:
+    print(f.read(), end='')
+
+
+define_eval_flags()
+
+if __name__ == '__main__':
+  cli.run(main)

@@ -1,0 +1,39 @@
+"""Parses `eval.py --attacks` entries such as `pgd100_cw:steps=100,loss=cw,restarts=5`.
+
+Unset keys take the dataset's paper budget (MNIST eps 0.3, step 0.01, 40 steps; CIFAR
+eps 8, step 2, 20 steps), random start on, xent, L-infinity. Keys: eps (a number or inf),
+step, steps, rand (true/false), loss (xent/cw), norm (linf/l2), restarts, kappa. Names
+starting with `bb_` are black-box (crafted on --blackbox_source).
+"""
+
+from attacks import AttackConfig
+from run_support.errors import UserError
+
+_DEFAULTS = {'mnist': dict(eps=0.3, step=0.01, steps=40), 'cifar10': dict(eps=8.0, step=2.0, steps=20),
+             'cifar100': dict(eps=8.0, step=2.0, steps=20)}
+_BOOLS = {'true': True, '1': True, 'yes': True, 'false': False, '0': False, 'no': False}
+
+
+def parse_attack(spec, dataset, kappa):
+  """One AttackConfig from `name:key=value,...`; UserError naming the problem otherwise."""
+  name, _, body = spec.partition(':')
+  name = name.strip()
+  if not name or not name.replace('_', '').isalnum():
+    raise UserError(f'--attacks entry {spec!r}: give a name of letters, digits and _ before ":"')
+  values = dict(_DEFAULTS[dataset], rand='true', loss='xent', norm='linf', restarts=1, kappa=kappa)
+  for item in filter(None, (part.strip() for part in body.split(','))):
+    key, sep, value = item.partition('=')
+    if not sep or key not in values:
+      raise UserError(f'--attacks entry {spec!r}: unknown setting {item!r}; use '
+                      f'{", ".join(sorted(values))}')
+    values[key] = value.strip()
+  try:
+    rand = _BOOLS[str(values['rand']).lower()]
+    return AttackConfig(name=name, epsilon=float(values['eps']), step_size=float(values['step']),
+                        steps=int(values['steps']), random_start=rand, loss=values['loss'],
+                        norm=values['norm'], restarts=int(values['restarts']),
+                        kappa=float(values['kappa']))
+  except KeyError:
+    raise UserError(f'--attacks entry {spec!r}: rand must be true or false') from None
+  except ValueError as e:
+    raise UserError(f'--attacks entry {spec!r}: {e}') from None

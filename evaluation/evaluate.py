@@ -1,0 +1,153 @@
+"""An evaluation run: clean accuracy, then each attack, saved as it finishes (resumable)."""
+
+import dataclasses
+import json
+import os
+import time
+
+from absl import logging
+
+from data_input import loader
+from data_input.specs import get_spec
+from evaluation import model_io
+from evaluation.accuracy import make_predict_fn
+from evaluation.attack_spec import parse_attack
+from evaluation.masking import masking_warnings
+from evaluation.report import markdown_table
+from evaluation.report import worst_case
+from evaluation.runner import AttackResult
+from evaluation.runner import attack_result
+from evaluation.runner import clean_result
+from evaluation.runner import zero_gradient_share
+from evaluation.suites import is_blackbox
+from evaluation.suites import suite_attacks
+from run_support.atomic_io import write_json_atomic
+from run_support.atomic_io import write_text_atomic
+from run_support.errors import UserError
+
+RESULTS_JSON = 'results.json'
+RESULTS_MD = 'results.md'
+
+
+def _dataset(settings):
+  trained_on = model_io.trained_dataset(settings.model_dir)
+  if settings.dataset and trained_on and settings.dataset != trained_on:
+    raise UserError(f'--dataset={settings.dataset} but {settings.model_dir} was trained on {trained_on}')
+  dataset = settings.dataset or trained_on
+  if not dataset:
+    raise UserError(f'{settings.model_dir} has no run_config.json: pass --dataset')
+  return dataset
+
+
+def _attack_list(settings, dataset):
+  configs = [c for suite in settings.suites for c in suite_attacks(suite, dataset, settings.kappa)]
+  configs += [parse_attack(spec, dataset, settings.kappa) for spec in settings.attacks]
+  names = [c.name for c in configs]
+  duplicates = sorted({n for n in names if names.count(n) > 1})
+  if duplicates:
+    raise UserError(f'attack names must be unique; repeated: {", ".join(duplicates)}')
+  if any(is_blackbox(c) for c in configs) and not settings.blackbox_source:
+    raise UserError('black-box attacks (bb_*) need --blackbox_source=DIR, a model to craft them on')
+  return configs
+
+
+def _check_input_shape(model, spec, what):
+  shape = tuple(model.input_shape[1:])
+  if shape != spec.image_shape:
+    raise UserError(f'{what} takes inputs of shape {shape}, but {spec.name} images are {spec.image_shape}')
+
+
+def _load_previous(path, identity):
+  if not os.path.isfile(path):
+    return {}
+  try:
+    with open(path) as f:
+      previous = json.load(f)
+  except (OSError, ValueError) as e:
+    raise UserError(f'{path} is unreadable ({e}); move it away to start afresh') from None
+  if previous.get('setup') != identity:
+    raise UserError(f'{path} holds results of another evaluation ({previous.get("setup")}); '
+                    'use another --output_dir')
+  return {e['name']: AttackResult.from_json(e) for e in previous.get('attacks', [])}
+
+
+def _progress_logger(name, position, total):
+  last = [0.0]
+
+  def log(batch, batches, elapsed):
+    if batch == batches or elapsed - last[0] >= 10:
+      last[0] = elapsed
+      eta = elapsed / batch * (batches - batch)
+      logging.info('[%d/%d] %s: batch %d/%d, %.0f s elapsed, ETA %.0f s', position, total, name,
+                   batch, batches, elapsed, eta)
+  return log
+
+
+def evaluate(settings):
+  """Runs the evaluation described by validated `settings`; returns the results document."""
+  dataset = _dataset(settings)
+  settings = dataclasses.replace(settings, dataset=dataset)
+  spec = get_spec(dataset)
+  target = model_io.load_trained_model(settings.model_dir)
+  _check_input_shape(target, spec, f'--model_dir {settings.model_dir}')
+  configs = _attack_list(settings, dataset)
+  source = None
+  if settings.blackbox_source:
+    source = model_io.load_trained_model(settings.blackbox_source, '--blackbox_source')
+    _check_input_shape(source, spec, f'--blackbox_source {settings.blackbox_source}')
+  test = loader.load_split(dataset, 'test', settings.data_dir, settings.manual_dir, settings.download)
+  n = settings.num_examples or len(test)
+  if n > len(test):
+    raise UserError(f'--num_examples {n} exceeds the {len(test)} test images available')
+
+  out_dir = settings.resolved_output_dir()
+  os.makedirs(out_dir, exist_ok=True)
+  identity = settings.identity()
+  done = _load_previous(os.path.join(out_dir, RESULTS_JSON), identity)
+  predict = make_predict_fn(target)
+  started = time.perf_counter()
+
+  def save(results, warnings, zero_grad):
+    accuracy, correct = worst_case(results)
+    document = {
+        'setup': identity,
+        'settings': dataclasses.asdict(settings),
+        'examples': {'count': n, 'which': f'first {n} test images', 'source': test.source,
+                     'partial_split': test.partial, 'file_order': test.file_order},
+        'clean_acc': results[0].accuracy,
+        'attacks': [r.to_json() for r in results],
+        'worst_case': {'accuracy': accuracy, 'correct': ''.join('1' if c else '0' for c in correct),
+                       'over': [r.name for r in results]},
+        'zero_gradient_share': zero_grad,
+        'warnings': warnings,
+    }
+    write_json_atomic(os.path.join(out_dir, RESULTS_JSON), document)
+    write_text_atomic(os.path.join(out_dir, RESULTS_MD), markdown_table(results, accuracy) +
+                      ''.join(f'\n- WARNING: {w}' for w in warnings) + ('\n' if warnings else ''))
+    return document
+
+  results = [done.get('clean') or clean_result(predict, test, spec, n, settings.eval_batch_size)]
+  save(results, [], None)
+  for position, config in enumerate(configs, 1):
+    previous = done.get(config.name)
+    if previous and previous.config == dataclasses.asdict(config):
+      logging.info('[%d/%d] %s: already done (%.2f%%), skipped', position, len(configs),
+                   config.name, 100 * previous.accuracy)
+      results.append(previous)
+      continue
+    threat = 'black-box' if is_blackbox(config) else 'white-box'
+    crafting = source if threat == 'black-box' else target
+    result = attack_result(predict, crafting, config, threat, test, spec, n,
+                           settings.eval_batch_size, settings.seed,
+                           _progress_logger(config.name, position, len(configs)))
+    logging.info('[%d/%d] %s: accuracy %.2f%% in %.1f s', position, len(configs), config.name,
+                 100 * result.accuracy, result.seconds)
+    results.append(result)
+    save(results, [], None)
+  zero_grad = zero_gradient_share(target, test, spec, n, settings.eval_batch_size)
+  warnings = masking_warnings(results[1:], zero_grad, data_range=spec.pixel_max)
+  for w in warnings:
+    logging.warning('gradient masking? %s', w)
+  document = save(results, warnings, zero_grad)
+  logging.info('Evaluation done in %.1f s; wrote %s', time.perf_counter() - started, out_dir)
+  return document

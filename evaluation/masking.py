@@ -1,0 +1,49 @@
+"""Gradient-masking alarms over a set of attack results (Athalye et al.; AutoAttack's checks)."""
+
+_TOLERANCE = 0.01  # accuracy differences below one point are noise at our example counts
+
+
+def masking_warnings(results, zero_grad_share, data_range):
+  """Human-readable warnings; an empty list means no alarm fired. `data_range` is the width
+  of the pixel range: an epsilon that large (or inf) makes an attack unbounded."""
+  warnings = []
+  white = [r for r in results if r.threat == 'white-box']
+  black = [r for r in results if r.threat == 'black-box']
+  if white and black:
+    best_white = min(white, key=lambda r: r.accuracy)
+    for r in black:
+      if r.accuracy < best_white.accuracy - _TOLERANCE:
+        warnings.append(f'black-box {r.name} ({r.accuracy:.2%}) beats the strongest white-box '
+                        f'attack {best_white.name} ({best_white.accuracy:.2%}): white-box '
+                        'gradients are likely masked')
+  for fgsm in (r for r in white if r.config.get('steps') == 1):
+    for pgd in white:
+      if (pgd.config.get('steps', 1) > 1 and pgd.config['loss'] == fgsm.config['loss'] and
+          pgd.config['epsilon'] == fgsm.config['epsilon'] and
+          fgsm.accuracy < pgd.accuracy - _TOLERANCE):
+        warnings.append(f'FGSM {fgsm.name} ({fgsm.accuracy:.2%}) beats PGD {pgd.name} '
+                        f'({pgd.accuracy:.2%}): the iterative attack is failing')
+  warnings += _not_monotone(white, 'steps') + _not_monotone(white, 'restarts')
+  for r in white:
+    if r.config['epsilon'] >= data_range and r.accuracy > _TOLERANCE:
+      warnings.append(f'unbounded {r.name} leaves {r.accuracy:.2%} accuracy (expected ~0%)')
+  if zero_grad_share > 0:
+    warnings.append(f'{zero_grad_share:.2%} of the examples have an exactly zero input '
+                    'gradient of the cross-entropy')
+  return warnings
+
+
+def _not_monotone(results, knob):
+  """Accuracy should not rise when only `knob` (steps or restarts) grows."""
+  groups = {}
+  for r in results:
+    key = tuple(sorted((k, v) for k, v in r.config.items() if k not in (knob, 'name')))
+    groups.setdefault(key, []).append(r)
+  warnings = []
+  for group in groups.values():
+    group.sort(key=lambda r: r.config[knob])
+    for weaker, stronger in zip(group, group[1:]):
+      if stronger.accuracy > weaker.accuracy + _TOLERANCE:
+        warnings.append(f'accuracy rises from {weaker.accuracy:.2%} ({weaker.name}) to '
+                        f'{stronger.accuracy:.2%} ({stronger.name}) with more {knob}')
+  return warnings

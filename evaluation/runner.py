@@ -1,0 +1,111 @@
+"""Runs one attack over the first N test examples and scores it on the target model."""
+
+import dataclasses
+import math
+import time
+
+from absl import logging
+import numpy as np
+import tensorflow as tf
+
+from attacks import Attack
+from data_input.pipeline import eval_batches
+
+
+@dataclasses.dataclass
+class AttackResult:
+  """Per-example outcome of one attack (or of clean evaluation) and its bookkeeping."""
+  name: str
+  threat: str            # 'clean', 'white-box' or 'black-box'
+  description: str
+  config: dict
+  correct: np.ndarray    # bool per example: the target still classifies it correctly
+  seconds: float
+  sanity: dict
+
+  @property
+  def accuracy(self):
+    return float(np.mean(self.correct)) if len(self.correct) else float('nan')
+
+  def to_json(self):
+    config = {k: ('inf' if isinstance(v, float) and math.isinf(v) else v)
+              for k, v in self.config.items()}  # JSON has no infinity
+    return {'name': self.name, 'threat': self.threat, 'description': self.description,
+            'config': config, 'accuracy': self.accuracy, 'seconds': round(self.seconds, 3),
+            'sanity': self.sanity, 'correct': ''.join('1' if c else '0' for c in self.correct)}
+
+  @classmethod
+  def from_json(cls, entry):
+    config = {k: (float('inf') if v == 'inf' else v) for k, v in entry['config'].items()}
+    return cls(name=entry['name'], threat=entry['threat'], description=entry['description'],
+               config=config, correct=np.array([c == '1' for c in entry['correct']]),
+               seconds=entry['seconds'], sanity=entry['sanity'])
+
+
+def clean_result(predict, split, spec, num_examples, batch_size):
+  start = time.perf_counter()
+  correct = [predict(x).numpy() == y for x, y in eval_batches(split, spec, batch_size, num_examples)]
+  return AttackResult('clean', 'clean', 'no attack', {}, np.concatenate(correct),
+                      time.perf_counter() - start, {'ok': True})
+
+
+class _Sanity:
+  """Madry's run_attack.py checks: perturbation within epsilon, data range kept, no NaN."""
+
+  def __init__(self, config, lo, hi):
+    self.config, self.lo, self.hi = config, lo, hi
+    self.max_linf = self.max_l2 = 0.0
+    self.min, self.max, self.nans = math.inf, -math.inf, 0
+
+  def update(self, x, x_adv):
+    delta = (x_adv - x).reshape(len(x), -1)
+    self.max_linf = max(self.max_linf, float(np.abs(delta).max(initial=0.0)))
+    self.max_l2 = max(self.max_l2, float(np.linalg.norm(delta, axis=1).max(initial=0.0)))
+    self.min, self.max = min(self.min, float(x_adv.min())), max(self.max, float(x_adv.max()))
+    self.nans += int(np.isnan(x_adv).sum())
+
+  def report(self):
+    eps = self.config.epsilon
+    size = self.max_linf if self.config.norm == 'linf' else self.max_l2
+    tolerance = 1e-4 * max(self.hi - self.lo, 1.0)
+    within = math.isinf(eps) or size <= eps + tolerance
+    in_range = self.min >= self.lo - tolerance and self.max <= self.hi + tolerance
+    return {'max_linf': self.max_linf, 'max_l2': self.max_l2, 'min': self.min, 'max': self.max,
+            'nans': self.nans, 'within_epsilon': within, 'in_range': in_range,
+            'ok': bool(within and in_range and self.nans == 0)}
+
+
+def attack_result(target_predict, crafting_model, config, threat, split, spec, num_examples,
+                  batch_size, seed, on_batch=None):
+  """Crafts on `crafting_model` (the target itself for white-box) and scores on the target."""
+  lo, hi = 0.0, spec.pixel_max
+  attack = Attack(crafting_model, config, (lo, hi))
+  sanity = _Sanity(config, lo, hi)
+  correct = []
+  start = time.perf_counter()
+  n = num_examples
+  for index, (x, y) in enumerate(eval_batches(split, spec, batch_size, n)):
+    x_adv, _ = attack(x, y, seed=seed * 1000003 + index)
+    x_adv = x_adv.numpy()
+    sanity.update(x, x_adv)
+    correct.append(target_predict(tf.constant(x_adv)).numpy() == y)
+    if on_batch:
+      on_batch(index + 1, math.ceil(n / batch_size), time.perf_counter() - start)
+  result = AttackResult(config.name, threat, config.describe(), dataclasses.asdict(config),
+                        np.concatenate(correct), time.perf_counter() - start, sanity.report())
+  if not result.sanity['ok']:
+    logging.warning('%s failed its sanity check: %s', config.name, result.sanity)
+  return result
+
+
+def zero_gradient_share(model, split, spec, num_examples, batch_size):
+  """Share of examples whose input gradient of the xent loss is exactly zero (masking sign)."""
+  @tf.function(reduce_retracing=True)
+  def grad_l1(x, y):
+    with tf.GradientTape() as tape:
+      tape.watch(x)
+      loss = tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x, training=False))
+    return tf.reduce_sum(tf.abs(tape.gradient(loss, x)), axis=[1, 2, 3])
+  norms = np.concatenate([grad_l1(tf.constant(x), tf.constant(y)).numpy()
+                          for x, y in eval_batches(split, spec, batch_size, num_examples)])
+  return float(np.mean(norms == 0.0))
