@@ -13,11 +13,11 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 
-from data_input.specs import DATASET_NAMES
 from evaluation.settings import SUITES
 from evaluation.settings import EvalSettings
 from evaluation.settings import validate
 from run_support import cli
+from run_support.common_flags import define_common_flags
 from run_support.errors import UserError
 from run_support.quiet_import import import_tensorflow_quietly
 
@@ -28,12 +28,9 @@ def define_eval_flags():
   """Registers eval.py's flags (once per process)."""
   if 'suite' in FLAGS:
     return
+  define_common_flags()
   d = EvalSettings(model_dir='')
-  flags.DEFINE_string('model_dir', None, 'Folder train.py wrote (model.keras, run_config.json).')
-  flags.DEFINE_string('dataset', None, f'One of {", ".join(DATASET_NAMES)}; default: the '
-                      "model's training dataset.")
   flags.DEFINE_integer('num_examples', None, 'Evaluate the first N test images (default all).')
-  flags.DEFINE_integer('eval_batch_size', d.eval_batch_size, 'Examples per attack batch.')
   flags.DEFINE_list('suite', list(d.suites), f'Attack suites: {", ".join(SUITES)} (empty for none).')
   flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,... with '
                             'keys eps, step, steps, rand, loss, norm, restarts, kappa; a bb_ '
@@ -41,12 +38,8 @@ def define_eval_flags():
   flags.DEFINE_string('blackbox_source', None, 'Folder of the model (train.py output) that '
                       'black-box attacks are crafted on, e.g. a naturally trained model.')
   flags.DEFINE_string('output_dir', None, 'Where results go (default <model_dir>/eval).')
-  flags.DEFINE_integer('seed', d.seed, 'Seed of the random starts.')
   flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (50; the first author's "
                      'later code used 0).')
-  flags.DEFINE_string('data_dir', None, 'tfds data dir.')
-  flags.DEFINE_string('manual_dir', None, 'Folder with the official archives or raw files.')
-  flags.DEFINE_bool('download', d.download, 'Let tfds download the data when missing.')
 
 
 def settings_from_flags():

@@ -13,8 +13,8 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 
-from data_input.specs import DATASET_NAMES
 from run_support import cli
+from run_support.common_flags import define_common_flags
 from run_support.errors import UserError  # noqa: F401  (tests catch train.UserError)
 from run_support.quiet_import import import_tensorflow_quietly
 from training.config import TrainConfig
@@ -27,11 +27,8 @@ def define_train_flags():
   """Registers train.py's flags (once per process)."""
   if 'alpha' in FLAGS:
     return
+  define_common_flags()
   d = TrainConfig()
-  flags.DEFINE_string('dataset', d.dataset, f'One of {", ".join(DATASET_NAMES)}.')
-  flags.DEFINE_string('model_dir', None, 'Output folder: checkpoints, summaries, model.keras, '
-                      'final_metrics.json, flags.cfg; rerunning resumes from it. Default: '
-                      'runs/<dataset>_alpha<a>_beta<b>_sigma<s>_k<train_steps>.')
   # The paper's regularizers.
   flags.DEFINE_float('alpha', d.alpha, 'Label smoothing: y = y_hot - alpha (y_hot - 1/N_c), in [0, 1].')
   flags.DEFINE_float('beta', d.beta, 'Logit squeezing: beta * ||Z||_F of the batch logits, >= 0.')
@@ -65,12 +62,7 @@ def define_train_flags():
   flags.DEFINE_bool('adv_random_start', d.adv_random_start, 'Random start in the epsilon-ball.')
   flags.DEFINE_bool('adv_bn_training', None, "Run the training attack with batch norm in training "
                     "mode, updating its statistics, as Madry's CIFAR code (CIFAR default on).")
-  # Data.
-  flags.DEFINE_string('data_dir', None, 'tfds data dir (default $TFDS_DATA_DIR or ~/tensorflow_datasets).')
-  flags.DEFINE_string('manual_dir', None, 'Folder with the official archives or raw files.')
-  flags.DEFINE_bool('download', d.download, 'Let tfds download the data when it is not found locally.')
   # Reproducibility and speed.
-  flags.DEFINE_integer('seed', d.seed, 'Seed of initialisation, data order, augmentation and noise.')
   flags.DEFINE_bool('deterministic', d.deterministic, 'Enable TensorFlow op determinism.')
   flags.DEFINE_bool('jit_compile', d.jit_compile, 'XLA-compile the training step.')
   # Bookkeeping.
@@ -80,7 +72,6 @@ def define_train_flags():
   flags.DEFINE_integer('eval_every', d.eval_every, 'Steps between clean test evaluations.')
   flags.DEFINE_integer('eval_examples', d.eval_examples, 'First N test images for periodic evaluation (0: none).')
   flags.DEFINE_integer('final_eval_examples', None, 'First N test images for the final accuracy (default all).')
-  flags.DEFINE_integer('eval_batch_size', d.eval_batch_size, 'Evaluation batch size.')
 
 
 def config_from_flags():
@@ -93,6 +84,7 @@ def config_from_flags():
     except ValueError:
       raise UserError(f'--lr_decay_fractions must be numbers, got {",".join(fractions)}') from None
   values['model_dir'] = values.get('model_dir') or ''
+  values['dataset'] = values.get('dataset') or TrainConfig.dataset
   return validate(TrainConfig(**values).resolved())
 
 

@@ -9,13 +9,14 @@ def masking_warnings(results, zero_grad_share, data_range):
   warnings = []
   white = [r for r in results if r.threat == 'white-box']
   black = [r for r in results if r.threat == 'black-box']
-  if white and black:
-    best_white = min(white, key=lambda r: r.accuracy)
-    for r in black:
-      if r.accuracy < best_white.accuracy - _TOLERANCE:
-        warnings.append(f'black-box {r.name} ({r.accuracy:.2%}) beats the strongest white-box '
-                        f'attack {best_white.name} ({best_white.accuracy:.2%}): white-box '
-                        'gradients are likely masked')
+  for r in black:
+    peers = [w for w in white if w.config['epsilon'] == r.config['epsilon'] and
+             w.config['norm'] == r.config['norm']]
+    best_white = min(peers, key=lambda w: w.accuracy, default=None)
+    if best_white and r.accuracy < best_white.accuracy - _TOLERANCE:
+      warnings.append(f'black-box {r.name} ({r.accuracy:.2%}) beats the strongest white-box '
+                      f'attack {best_white.name} ({best_white.accuracy:.2%}) of the same budget: '
+                      'white-box gradients are likely masked')
   for fgsm in (r for r in white if r.config.get('steps') == 1):
     for pgd in white:
       if (pgd.config.get('steps', 1) > 1 and pgd.config['loss'] == fgsm.config['loss'] and

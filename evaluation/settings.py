@@ -41,10 +41,12 @@ def validate(s):
   """UserError with one sentence for the first bad setting."""
   if not s.model_dir:
     raise UserError('--model_dir is required (a folder train.py wrote)')
-  if s.dataset is not None:
-    get_spec(s.dataset)
   if s.num_examples is not None and s.num_examples <= 0:
     raise UserError(f'--num_examples must be > 0, got {s.num_examples}')
+  if s.dataset is not None:
+    test_size = get_spec(s.dataset).split_sizes['test']
+    if s.num_examples is not None and s.num_examples > test_size:
+      raise UserError(f'--num_examples {s.num_examples} exceeds the {test_size} test images of {s.dataset}')
   if s.eval_batch_size <= 0:
     raise UserError(f'--eval_batch_size must be > 0, got {s.eval_batch_size}')
   if s.kappa < 0:

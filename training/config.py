@@ -74,7 +74,7 @@ class TrainConfig:
   eval_every: int = 1000
   eval_examples: int = 1000
   final_eval_examples: Optional[int] = None
-  eval_batch_size: int = 500
+  eval_batch_size: int = 200
 
   def resolved(self):
     """A copy with every None replaced by Madry's default for this dataset."""

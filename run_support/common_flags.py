@@ -1,0 +1,25 @@
+"""Flags that train.py and eval.py share, defined once so both can live in one process."""
+
+from absl import flags
+
+from data_input.specs import DATASET_NAMES
+
+FLAGS = flags.FLAGS
+
+
+def define_common_flags():
+  """--dataset, --model_dir, --data_dir, --manual_dir, --download, --seed, --eval_batch_size."""
+  if 'manual_dir' in FLAGS:
+    return
+  flags.DEFINE_string('dataset', None, f'One of {", ".join(DATASET_NAMES)}. train.py: default '
+                      "mnist; eval.py: default the model's training dataset.")
+  flags.DEFINE_string('model_dir', None, 'A training run folder: train.py writes checkpoints, '
+                      'summaries, model.keras, final_metrics.json, flags.cfg there and resumes '
+                      'from it (default runs/<dataset>_alpha<a>_beta<b>_sigma<s>_k<steps>); '
+                      'eval.py evaluates its model.keras.')
+  flags.DEFINE_string('data_dir', None, 'tfds data dir (default $TFDS_DATA_DIR or ~/tensorflow_datasets).')
+  flags.DEFINE_string('manual_dir', None, 'Folder with the official archives or raw data files.')
+  flags.DEFINE_bool('download', False, 'Let tfds download the data when it is not found locally.')
+  flags.DEFINE_integer('seed', 0, 'Seed of initialisation, data order, augmentation, noise and '
+                       'attack random starts.')
+  flags.DEFINE_integer('eval_batch_size', 200, 'Evaluation batch size.')

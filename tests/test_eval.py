@@ -1,0 +1,171 @@
+"""eval.py end to end on real MNIST with two quickly trained models, resumption, bad input,
+and the gradient-masking alarms."""
+
+import json
+import os
+import subprocess
+import sys
+
+from absl import flags
+from absl.testing import flagsaver
+import numpy as np
+import pytest
+
+from attacks import AttackConfig
+from conftest import MNIST_DIR
+from conftest import REPO_ROOT
+from conftest import needs_mnist
+from data_input import loader
+from data_input import raw_readers
+import eval as eval_main
+from evaluation.attack_spec import parse_attack
+from evaluation.masking import masking_warnings
+from evaluation.runner import AttackResult
+import train
+from training.loop import TrainData
+
+
+def _with_flags(module, args, **kwargs):
+  with flagsaver.flagsaver():
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS([f'{module.__name__}.py', *args])
+    return module.main([f'{module.__name__}.py'], **kwargs)
+
+
+@pytest.fixture(scope='module')
+def two_models(tmp_path_factory):
+  """A natural and a label-smoothed+noise MNIST CNN, 150 steps each on 5,000 real images."""
+  if not raw_readers.mnist_available(MNIST_DIR):
+    pytest.skip('no MNIST')
+  images, labels = raw_readers.read_mnist(MNIST_DIR, 'train')
+  test_images, test_labels = raw_readers.read_mnist(MNIST_DIR, 'test')
+  data = TrainData(train=loader.Split(images[:5000], labels[:5000], 'raw', False, True),
+                   test=loader.Split(test_images[:200], test_labels[:200], 'raw', False, True))
+  root = tmp_path_factory.mktemp('models')
+  dirs = {}
+  for name, extra in (('natural', []), ('ls', ['--alpha=0.2', '--sigma=0.3'])):
+    dirs[name] = str(root / name)
+    _with_flags(train, [f'--model_dir={dirs[name]}', '--dataset=mnist', '--train_steps=150',
+                        '--train_holdout=0', '--learning_rate=1e-3', '--eval_examples=0',
+                        '--log_every=50', *extra], data_override=data)
+  return dirs
+
+
+def _results(out_dir):
+  with open(os.path.join(out_dir, 'results.json')) as f:
+    return json.load(f)
+
+
+@needs_mnist
+def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir, tmp_path):
+  out = str(tmp_path / 'eval')
+  args = [f'--model_dir={two_models["ls"]}', f'--data_dir={tfds_mnist_dir}', '--num_examples=100',
+          '--eval_batch_size=50', '--suite=paper_whitebox,paper_blackbox',
+          f'--blackbox_source={two_models["natural"]}', f'--output_dir={out}',
+          '--attacks=pgd10_cw_restarts:steps=10,loss=cw,restarts=3']
+  _with_flags(eval_main, args)
+  doc = _results(out)
+  names = [a['name'] for a in doc['attacks']]
+  assert names == ['clean', 'pgd40_xent', 'pgd40_cw', 'bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw',
+                   'pgd10_cw_restarts']
+  assert doc['examples']['count'] == 100 and doc['clean_acc'] > 0.8
+  by_name = {a['name']: a for a in doc['attacks']}
+  assert by_name['bb_pgd40_xent']['threat'] == 'black-box'
+  for entry in doc['attacks']:
+    assert len(entry['correct']) == 100 and entry['sanity']['ok'] and entry['seconds'] >= 0
+    assert entry['accuracy'] == pytest.approx(entry['correct'].count('1') / 100)
+  assert by_name['pgd40_xent']['sanity']['max_linf'] <= 0.3 + 1e-6
+  worst = doc['worst_case']
+  assert worst['accuracy'] <= min(a['accuracy'] for a in doc['attacks'])
+  assert worst['accuracy'] == pytest.approx(
+      np.mean(np.logical_and.reduce([np.array(list(a['correct'])) == '1' for a in doc['attacks']])))
+  assert 'zero_gradient_share' in doc and isinstance(doc['warnings'], list)
+  assert '| pgd40_xent | white-box |' in open(os.path.join(out, 'results.md')).read()
+  # Transfer from the natural model is weaker than white-box PGD on the target itself.
+  assert by_name['bb_pgd40_cw']['accuracy'] >= by_name['pgd40_cw']['accuracy']
+
+  # Rerun: every attack is reused, nothing recomputed.
+  mtime_before = [a['seconds'] for a in doc['attacks']]
+  _with_flags(eval_main, args)
+  assert [a['seconds'] for a in _results(out)['attacks']] == mtime_before
+  # Another setup in the same output folder is refused, and the results stay.
+  with pytest.raises(eval_main.UserError, match='another evaluation'):
+    _with_flags(eval_main, [a.replace('--num_examples=100', '--num_examples=50') for a in args])
+  assert _results(out)['examples']['count'] == 100
+
+
+@needs_mnist
+def test_natural_model_falls_to_zero_under_pgd(two_models, tfds_mnist_dir, tmp_path):
+  out = str(tmp_path / 'eval')
+  _with_flags(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+                          '--num_examples=100', f'--output_dir={out}', '--suite=unbounded',
+                          '--attacks=pgd40:steps=40'])
+  by_name = {a['name']: a for a in _results(out)['attacks']}
+  assert by_name['pgd40']['accuracy'] < 0.05
+  assert by_name['unbounded_pgd200_step0.01_epsinf']['accuracy'] == 0.0
+
+
+def _run_eval_cli(*args):
+  return subprocess.run([sys.executable, os.path.join(REPO_ROOT, 'eval.py'), *args],
+                        capture_output=True, text=True, timeout=180, cwd=REPO_ROOT)
+
+
+@pytest.mark.parametrize('args,message', [
+    (['--suite=bogus'], 'unknown --suite'),
+    (['--num_examples=0'], '--num_examples must be > 0'),
+    (['--model_dir=/nonexistent'], 'is not a folder'),
+    (['--attacks=x:steps=ten'], "invalid literal"),
+    (['--attacks=x:speed=3'], 'unknown setting'),
+    (['--suite=paper_blackbox'], 'need --blackbox_source'),
+    (['--num_examples=20000', '--dataset=mnist'], 'exceeds the 10000 test images'),
+])
+@needs_mnist
+def test_bad_eval_input_fails_with_one_line(two_models, tfds_mnist_dir, args, message):
+  result = _run_eval_cli(f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+                         *args)
+  lines = result.stderr.strip().splitlines()
+  assert result.returncode == 2 and len(lines) == 1, result.stderr
+  assert message in lines[0] and lines[0].startswith('eval.py: error: ')
+
+
+def test_model_dir_without_model_is_refused(tmp_path):
+  result = _run_eval_cli(f'--model_dir={tmp_path}', '--dataset=mnist')
+  assert result.returncode == 2 and 'has no model.keras' in result.stderr
+
+
+def test_truncated_model_file_is_refused(tmp_path):
+  (tmp_path / 'model.keras').write_bytes(b'PK\x03\x04 truncated')
+  result = _run_eval_cli(f'--model_dir={tmp_path}', '--dataset=mnist')
+  assert result.returncode == 2 and 'cannot load' in result.stderr
+  assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_attack_spec_defaults_follow_the_dataset():
+  mnist = parse_attack('a:loss=cw,restarts=5', 'mnist', 50.0)
+  assert (mnist.epsilon, mnist.step_size, mnist.steps, mnist.restarts) == (0.3, 0.01, 40, 5)
+  cifar = parse_attack('b:eps=inf,rand=false,norm=l2', 'cifar10', 0.0)
+  assert cifar.epsilon == float('inf') and not cifar.random_start and cifar.norm == 'l2'
+  assert cifar.kappa == 0.0 and cifar.steps == 20
+
+
+def _result(name, accuracy, threat='white-box', **config):
+  base = dict(name=name, epsilon=0.3, step_size=0.01, steps=40, random_start=True, loss='xent')
+  cfg = AttackConfig(**{**base, **config})
+  correct = np.arange(100) < round(accuracy * 100)
+  import dataclasses  # pylint: disable=g-import-not-at-top
+  return AttackResult(name, threat, '', dataclasses.asdict(cfg), correct, 1.0, {'ok': True})
+
+
+def test_masking_alarms():
+  healthy = [_result('pgd40', 0.50), _result('pgd100', 0.48, steps=100),
+             _result('fgsm', 0.70, steps=1, step_size=0.3, random_start=False),
+             _result('bb', 0.80, threat='black-box')]
+  assert masking_warnings(healthy, 0.0, data_range=1.0) == []
+  masked = [_result('pgd40', 0.50), _result('pgd100', 0.60, steps=100),
+            _result('fgsm', 0.30, steps=1, step_size=0.3, random_start=False),
+            _result('bb', 0.20, threat='black-box'),
+            _result('unbounded', 0.10, epsilon=float('inf'))]
+  text = ' | '.join(masking_warnings(masked, 0.25, data_range=1.0))
+  for expected in ('black-box bb', 'FGSM fgsm', 'more steps', 'unbounded unbounded',
+                   'zero input gradient'):
+    assert expected in text
