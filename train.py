@@ -15,7 +15,7 @@ from absl import flags  # pylint: disable=g-import-not-at-top
 
 from run_support import cli
 from run_support.common_flags import define_common_flags
-from run_support.errors import UserError  # noqa: F401  (tests catch train.UserError)
+from run_support.errors import UserError
 from run_support.quiet_import import import_tensorflow_quietly
 from training.config import TrainConfig
 from training.config import validate

@@ -126,24 +126,31 @@ def evaluate(settings):
                       ''.join(f'\n- WARNING: {w}' for w in warnings) + ('\n' if warnings else ''))
     return document
 
-  results = [done.get('clean') or clean_result(predict, test, spec, n, settings.eval_batch_size)]
-  save(results, [], None)
+  results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
+  save(results + list(done.values()), [], None)
+  source_path = os.path.abspath(settings.blackbox_source) if settings.blackbox_source else None
   for position, config in enumerate(configs, 1):
-    previous = done.get(config.name)
-    if previous and previous.config == dataclasses.asdict(config):
+    previous = done.pop(config.name, None)
+    threat = 'black-box' if is_blackbox(config) else 'white-box'
+    recorded = dict(dataclasses.asdict(config), source=source_path if threat == 'black-box' else None)
+    if previous and previous.config == recorded:
       logging.info('[%d/%d] %s: already done (%.2f%%), skipped', position, len(configs),
                    config.name, 100 * previous.accuracy)
       results.append(previous)
       continue
-    threat = 'black-box' if is_blackbox(config) else 'white-box'
     crafting = source if threat == 'black-box' else target
     result = attack_result(predict, crafting, config, threat, test, spec, n,
                            settings.eval_batch_size, settings.seed,
                            _progress_logger(config.name, position, len(configs)))
-    logging.info('[%d/%d] %s: accuracy %.2f%% in %.1f s', position, len(configs), config.name,
-                 100 * result.accuracy, result.seconds)
+    result.config = recorded
+    sanity = result.sanity
+    logging.info('[%d/%d] %s: accuracy %.2f%% in %.1f s | sanity %s: max|x_adv-x|_inf %.4g '
+                 '(eps %g), range [%.4g, %.4g], NaN %d', position, len(configs), config.name,
+                 100 * result.accuracy, result.seconds, 'ok' if sanity['ok'] else 'FAILED',
+                 sanity['max_linf'], config.epsilon, sanity['min'], sanity['max'], sanity['nans'])
     results.append(result)
-    save(results, [], None)
+    save(results + list(done.values()), [], None)
+  results += done.values()  # attacks of earlier runs on the same examples are kept
   zero_grad = zero_gradient_share(target, test, spec, n, settings.eval_batch_size)
   warnings = masking_warnings(results[1:], zero_grad, data_range=spec.pixel_max)
   for w in warnings:

@@ -31,10 +31,10 @@ class EvalSettings:
     return self.output_dir or os.path.join(self.model_dir, 'eval')
 
   def identity(self):
-    """What results in output_dir depend on; a rerun must match to reuse them."""
-    source = os.path.abspath(self.blackbox_source) if self.blackbox_source else None
+    """What every result in output_dir depends on; a rerun must match to add to them.
+    (Black-box results also record their source model, per attack.)"""
     return {'model_dir': os.path.abspath(self.model_dir), 'dataset': self.dataset,
-            'num_examples': self.num_examples, 'seed': self.seed, 'blackbox_source': source}
+            'num_examples': self.num_examples, 'seed': self.seed}
 
 
 def validate(s):

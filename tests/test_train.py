@@ -138,6 +138,17 @@ def test_main_trains_checkpoints_resumes_and_exports(tmp_path):
   # Other settings in the same model_dir are refused, and nothing there is touched.
   with pytest.raises(train.UserError, match='other settings'):
     _main([a if not a.startswith('--alpha') else '--alpha=0.5' for a in args], data)
+  assert json.load(open(os.path.join(model_dir, 'run_config.json')))['config']['alpha'] == 0.1
+
+  # A finished run can be extended: more steps continue from the last checkpoint.
+  _main([a if not a.startswith('--train_steps') else '--train_steps=50' for a in args], data)
+  assert json.load(open(os.path.join(model_dir, 'final_metrics.json')))['global_step'] == 50
+
+  # A damaged run_config.json is reported, not a traceback.
+  with open(os.path.join(model_dir, 'run_config.json'), 'w') as f:
+    f.write('{"identity": ')
+  with pytest.raises(train.UserError, match='unreadable'):
+    _main(args, data)
 
 
 @needs_cifar_subset

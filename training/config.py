@@ -24,7 +24,8 @@ DATASET_DEFAULTS = {
 }
 
 # Fields that define what a run computes; a resumed run must agree on all of them.
-RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'sigma', 'clip_noise', 'train_steps', 'batch_size',
+# train_steps is not one: a finished run may be extended (--train_steps larger).
+RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'sigma', 'clip_noise', 'batch_size',
                 'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_decay_fractions',
                 'lr_decay_factor', 'momentum', 'weight_decay', 'loss_reduction',
                 'train_holdout', 'augment', 'adv_train', 'adv_clean_weight', 'adv_epsilon',

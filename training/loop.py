@@ -68,14 +68,22 @@ def _prepare_model_dir(cfg):
     raise UserError(f'cannot write to --model_dir {cfg.model_dir}: {e.strerror}') from None
   path = os.path.join(cfg.model_dir, CONFIG_FILE)
   if os.path.exists(path):
-    with open(path) as f:
-      saved = json.load(f).get('identity', {})
+    try:
+      with open(path) as f:
+        previous = json.load(f)
+      saved, saved_steps = previous['identity'], previous['config']['train_steps']
+    except (OSError, ValueError, KeyError, TypeError) as e:
+      raise UserError(f'{path} is unreadable ({e!r}); move it away or use a new --model_dir') from None
     saved['lr_decay_fractions'] = tuple(saved.get('lr_decay_fractions', ()))
     diffs = [f'{k}: saved {saved.get(k)!r}, now {v!r}' for k, v in cfg.identity().items()
              if saved.get(k) != v]
     if diffs:
       raise UserError(f'--model_dir {cfg.model_dir} holds a run with other settings '
                       f'({"; ".join(diffs)}); use a new --model_dir')
+    if saved_steps != cfg.train_steps:
+      logging.warning('--train_steps changed from %d to %d for %s; learning-rate boundaries '
+                      '(fractions of train_steps) move with it.', saved_steps, cfg.train_steps,
+                      cfg.model_dir)
   write_json_atomic(path, {'identity': cfg.identity(), 'config': dataclasses.asdict(cfg)})
   write_text_atomic(os.path.join(cfg.model_dir, FLAGS_FILE), cfg.as_flags())
 
