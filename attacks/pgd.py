@@ -53,7 +53,7 @@ def _build(model, loss, norm, targeted, model_training, score):
       return project(x + start_scale * delta)
 
     def pgd_step(x_adv):
-      with tf.GradientTape() as tape:
+      with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x_adv)
         value = tf.reduce_sum(attack_loss(logits_of(x_adv), goal, loss, kappa, targeted))
       grad = tape.gradient(value, x_adv)
@@ -97,14 +97,20 @@ class Attack:
   def __call__(self, images, labels, seed=0, targets=None):
     """(x_adv, fooled) for a batch. Targeted attacks need `targets`. Callable eagerly or
     inside another tf.function (e.g. a training step), where `seed` may be a tensor."""
+    return self._run(*self._arguments(images, labels, seed, targets))
+
+  def concrete_function(self, images, labels):
+    """The traced graph for inputs like these (to inspect or time tracing)."""
+    return self._run.get_concrete_function(*self._arguments(images, labels, 0, None))
+
+  def _arguments(self, images, labels, seed, targets):
     c = self.config
     if c.targeted and targets is None:
       raise ValueError(f'{c.name} is targeted: pass targets')
     labels = tf.convert_to_tensor(labels, tf.int64)
     goal = labels if targets is None else tf.convert_to_tensor(targets, tf.int64)
     f32 = lambda v: tf.constant(v, tf.float32)
-    return self._run(
-        tf.convert_to_tensor(images, tf.float32), labels, goal, tf.cast(seed, tf.int64),
-        f32(c.epsilon), f32(c.step_size), tf.constant(c.steps), tf.constant(c.restarts),
-        f32(1.0 if c.random_start else 0.0), f32(c.kappa), f32(self.clip_range[0]),
-        f32(self.clip_range[1]))
+    return (tf.convert_to_tensor(images, tf.float32), labels, goal, tf.cast(seed, tf.int64),
+            f32(c.epsilon), f32(c.step_size), tf.constant(c.steps), tf.constant(c.restarts),
+            f32(1.0 if c.random_start else 0.0), f32(c.kappa), f32(self.clip_range[0]),
+            f32(self.clip_range[1]))

@@ -1,6 +1,7 @@
 """Benchmark: PGD-40 throughput on Madry's MNIST CNN, ours against cleverhans' TF2 PGD in
 tf.function on the same model, batch and machine, in one process; and trace time of
-1,000-step against 10-step PGD.
+1,000-step against 10-step PGD (tracing only, on a fresh model: the graph is built but
+not run) with the size of each graph.
 
   python bench/pgd_throughput.py --repeats=5 --batches=3
 
@@ -28,7 +29,6 @@ flags.DEFINE_integer('batch_size', 200, 'Images per batch (Madry: 200).')
 flags.DEFINE_integer('batches', 3, 'Batches per timed repeat.')
 flags.DEFINE_integer('repeats', 5, 'Timed repeats; medians are reported.')
 flags.DEFINE_integer('steps', 40, 'PGD steps of the throughput comparison.')
-flags.DEFINE_integer('trace_batch_size', 8, 'Images per call in the first-call timing.')
 flags.DEFINE_string('output', 'bench/results/pgd_throughput.json', 'JSON results.')
 FLAGS = flags.FLAGS
 
@@ -43,7 +43,9 @@ def _inputs(batch_size):
 def _ours(model, steps):
   attack = Attack(model, AttackConfig(name='bench', epsilon=0.3, step_size=0.01, steps=steps,
                                       random_start=False, loss='xent'), (0.0, 1.0))
-  return lambda x, y: attack(x, y)[0]
+  run = lambda x, y: attack(x, y)[0]
+  run.concrete_function = attack.concrete_function
+  return run
 
 
 def _cleverhans(model, steps):
@@ -53,6 +55,7 @@ def _cleverhans(model, steps):
   def run(x, y):
     return projected_gradient_descent(model, x, 0.3, 0.01, steps, np.inf, clip_min=0.0,
                                       clip_max=1.0, y=y, rand_init=None, sanity_checks=False)
+  run.concrete_function = run.get_concrete_function
   return run
 
 
@@ -67,20 +70,16 @@ def _throughput(fn, x, y):
   return statistics.median(rates), rates
 
 
-def _first_call(make, steps, x, y):
-  """(first call, second call, their difference = trace + compile) in seconds, on a fresh
-  model so nothing is cached; medians of 3."""
-  firsts, seconds = [], []
+def _trace(make, steps, x, y):
+  """Trace time (median of 3, fresh model each) and graph size of a `steps`-step PGD."""
+  times, nodes = [], 0
   for _ in range(3):
     fn = make(build_model('mnist'), steps)
     start = time.perf_counter()
-    fn(x, y).numpy()
-    firsts.append(time.perf_counter() - start)
-    start = time.perf_counter()
-    fn(x, y).numpy()
-    seconds.append(time.perf_counter() - start)
-  first, second = statistics.median(firsts), statistics.median(seconds)
-  return {'first_call': first, 'second_call': second, 'trace_and_compile': first - second}
+    concrete = fn.concrete_function(x, y)
+    times.append(time.perf_counter() - start)
+    nodes = len(concrete.graph.as_graph_def().node)
+  return {'trace_seconds': statistics.median(times), 'graph_nodes': nodes}
 
 
 def main(_):
@@ -88,10 +87,9 @@ def main(_):
   model = build_model('mnist')
   ours, ours_all = _throughput(_ours(model, FLAGS.steps), x, y)
   theirs, theirs_all = _throughput(_cleverhans(model, FLAGS.steps), x, y)
-  small_x, small_y = x[:FLAGS.trace_batch_size], y[:FLAGS.trace_batch_size]
-  trace = {f'{name} {steps}-step': _first_call(make, steps, small_x, small_y)
+  trace = {f'{name} {steps}-step': _trace(make, steps, x, y)
            for name, make, steps_list in (('ours', _ours, (10, 1000)),
-                                          ('cleverhans', _cleverhans, (10, 100)))
+                                          ('cleverhans', _cleverhans, (10, 100, 1000)))
            for steps in steps_list}
   result = {
       'machine': {'platform': platform.platform(), 'processor': platform.processor(),
@@ -101,7 +99,7 @@ def main(_):
       'pgd_images_per_sec': {'ours_median': ours, 'ours_all': ours_all,
                              'cleverhans_median': theirs, 'cleverhans_all': theirs_all,
                              'ratio': ours / theirs},
-      'first_call_seconds': trace,
+      'trace': trace,
   }
   os.makedirs(os.path.dirname(FLAGS.output) or ".", exist_ok=True)
   with open(FLAGS.output, "w") as f:
@@ -112,12 +110,10 @@ def main(_):
   print(f'| cleverhans projected_gradient_descent in tf.function | {theirs:.1f} |')
   print(f'| ratio ours / cleverhans | {ours / theirs:.2f}x |')
   print()
-  print(f'| PGD, batch {FLAGS.trace_batch_size}, fresh model | first call s | second call s | '
-        'trace + compile s |')
-  print('|---|---|---|---|')
+  print('| PGD, fresh model | trace seconds (median of 3) | graph nodes |')
+  print('|---|---|---|')
   for name, t in trace.items():
-    print(f'| {name} | {t["first_call"]:.2f} | {t["second_call"]:.2f} | '
-          f'{t["trace_and_compile"]:.2f} |')
+    print(f'| {name} | {t["trace_seconds"]:.2f} | {t["graph_nodes"]} |')
 
 
 if __name__ == '__main__':

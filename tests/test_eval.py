@@ -88,6 +88,13 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   mtime_before = [a['seconds'] for a in doc['attacks']]
   _with_flags(eval_main, args)
   assert [a['seconds'] for a in _results(out)['attacks']] == mtime_before
+  # Another attack on the same examples is added; earlier results are kept, not redone.
+  _with_flags(eval_main, [a for a in args if not a.startswith(('--suite', '--attacks'))] +
+              ['--suite=', '--attacks=extra_fgsm:steps=1,step=0.3,rand=false'])
+  extended = _results(out)
+  assert [a['name'] for a in extended['attacks']][:2] == ['clean', 'extra_fgsm']
+  assert {a['name'] for a in extended['attacks']} == set(names) | {'extra_fgsm'}
+  assert extended['worst_case']['accuracy'] <= worst['accuracy']
   # Another setup in the same output folder is refused, and the results stay.
   with pytest.raises(eval_main.UserError, match='another evaluation'):
     _with_flags(eval_main, [a.replace('--num_examples=100', '--num_examples=50') for a in args])
