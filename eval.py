@@ -13,6 +13,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 
+from evaluation.settings import DEFAULT_MADRY_DIR
 from evaluation.settings import SUITES
 from evaluation.settings import EvalSettings
 from evaluation.settings import validate
@@ -35,8 +36,13 @@ def define_eval_flags():
   flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,... with '
                             'keys eps, step, steps, rand, loss, norm, restarts, kappa; a bb_ '
                             'name makes it black-box.')
-  flags.DEFINE_string('blackbox_source', None, 'Folder of the model (train.py output) that '
-                      'black-box attacks are crafted on, e.g. a naturally trained model.')
+  flags.DEFINE_string('blackbox_source', None, 'The model black-box attacks are crafted on: a '
+                      'train.py folder (e.g. a naturally trained model), or madry_ckpt for '
+                      "Madry's checkpoint in --madry_ckpt_dir.")
+  flags.DEFINE_string('madry_ckpt_dir', None, "Madry's TF1 checkpoint: a folder with a "
+                      '`checkpoint` file, or a prefix such as .../checkpoint-70000. Evaluated '
+                      'itself when --model_dir is not given (with --dataset); default for '
+                      f'--blackbox_source=madry_ckpt: {DEFAULT_MADRY_DIR}.')
   flags.DEFINE_string('output_dir', None, 'Where results go (default <model_dir>/eval).')
   flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (50; the first author's "
                      'later code used 0).')
@@ -46,7 +52,8 @@ def settings_from_flags():
   return validate(EvalSettings(
       model_dir=FLAGS.model_dir or '', dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
       eval_batch_size=FLAGS.eval_batch_size, suites=tuple(FLAGS.suite), attacks=tuple(FLAGS.attacks),
-      blackbox_source=FLAGS.blackbox_source, output_dir=FLAGS.output_dir, seed=FLAGS.seed,
+      blackbox_source=FLAGS.blackbox_source, madry_ckpt_dir=FLAGS.madry_ckpt_dir,
+      output_dir=FLAGS.output_dir, seed=FLAGS.seed,
       kappa=FLAGS.kappa, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
       download=FLAGS.download))
 

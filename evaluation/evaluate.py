@@ -10,6 +10,7 @@ from absl import logging
 from data_input import loader
 from data_input.specs import get_spec
 from evaluation import model_io
+from madry_compat.checkpoint import load_madry_checkpoint
 from evaluation.accuracy import make_predict_fn
 from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
@@ -19,6 +20,7 @@ from evaluation.runner import AttackResult
 from evaluation.runner import attack_result
 from evaluation.runner import clean_result
 from evaluation.runner import zero_gradient_share
+from evaluation.settings import MADRY_SOURCE
 from evaluation.suites import is_blackbox
 from evaluation.suites import suite_attacks
 from run_support.atomic_io import write_json_atomic
@@ -30,6 +32,8 @@ RESULTS_MD = 'results.md'
 
 
 def _dataset(settings):
+  if settings.madry_target:
+    return settings.dataset
   trained_on = model_io.trained_dataset(settings.model_dir)
   if settings.dataset and trained_on and settings.dataset != trained_on:
     raise UserError(f'--dataset={settings.dataset} but {settings.model_dir} was trained on {trained_on}')
@@ -88,13 +92,19 @@ def evaluate(settings):
   dataset = _dataset(settings)
   settings = dataclasses.replace(settings, dataset=dataset)
   spec = get_spec(dataset)
-  target = model_io.load_trained_model(settings.model_dir)
-  _check_input_shape(target, spec, f'--model_dir {settings.model_dir}')
+  if settings.madry_target:
+    target = load_madry_checkpoint(settings.madry_path(), dataset)
+  else:
+    target = model_io.load_trained_model(settings.model_dir)
+  _check_input_shape(target, spec, f'the model at {settings.target_path()}')
   configs = _attack_list(settings, dataset)
   source = None
-  if settings.blackbox_source:
+  if settings.blackbox_source == MADRY_SOURCE:
+    source = load_madry_checkpoint(settings.madry_path(), dataset)
+  elif settings.blackbox_source:
     source = model_io.load_trained_model(settings.blackbox_source, '--blackbox_source')
-    _check_input_shape(source, spec, f'--blackbox_source {settings.blackbox_source}')
+  if source is not None:
+    _check_input_shape(source, spec, f'--blackbox_source {settings.source_path()}')
   test = loader.load_split(dataset, 'test', settings.data_dir, settings.manual_dir, settings.download)
   n = settings.num_examples or len(test)
   if n > len(test):
@@ -128,7 +138,7 @@ def evaluate(settings):
 
   results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
   save(results + list(done.values()), [], None)
-  source_path = os.path.abspath(settings.blackbox_source) if settings.blackbox_source else None
+  source_path = os.path.abspath(settings.source_path()) if settings.blackbox_source else None
   for position, config in enumerate(configs, 1):
     previous = done.pop(config.name, None)
     threat = 'black-box' if is_blackbox(config) else 'white-box'

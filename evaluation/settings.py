@@ -9,6 +9,8 @@ from run_support.errors import UserError
 
 # Suite names (their attacks are in evaluation/suites.py, which needs TensorFlow).
 SUITES = ('paper_whitebox', 'paper_blackbox', 'restarts', 'steps', 'unbounded')
+MADRY_SOURCE = 'madry_ckpt'  # --blackbox_source value: Madry's checkpoint in --madry_ckpt_dir
+DEFAULT_MADRY_DIR = os.path.join('models', 'adv_trained')  # Madry's fetch_model.py layout
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,7 +21,8 @@ class EvalSettings:
   eval_batch_size: int = 200
   suites: tuple = ('paper_whitebox',)
   attacks: tuple = ()                    # custom `name:key=value,...` specs
-  blackbox_source: Optional[str] = None
+  blackbox_source: Optional[str] = None  # a train.py folder, or 'madry_ckpt'
+  madry_ckpt_dir: Optional[str] = None   # Madry's TF1 checkpoint (folder or prefix)
   output_dir: Optional[str] = None       # default model_dir/eval
   seed: int = 0
   kappa: float = 50.0
@@ -27,20 +30,42 @@ class EvalSettings:
   manual_dir: Optional[str] = None
   download: bool = False
 
+  @property
+  def madry_target(self):
+    """True when the model under evaluation is Madry's checkpoint (no --model_dir)."""
+    return not self.model_dir and bool(self.madry_ckpt_dir)
+
+  def target_path(self):
+    return self.madry_ckpt_dir if self.madry_target else self.model_dir
+
+  def madry_path(self):
+    return self.madry_ckpt_dir or DEFAULT_MADRY_DIR
+
+  def source_path(self):
+    if self.blackbox_source == MADRY_SOURCE:
+      return self.madry_path()
+    return self.blackbox_source
+
   def resolved_output_dir(self):
-    return self.output_dir or os.path.join(self.model_dir, 'eval')
+    if self.output_dir:
+      return self.output_dir
+    target = self.target_path()
+    return os.path.join(target if os.path.isdir(target) else os.path.dirname(target), 'eval')
 
   def identity(self):
     """What every result in output_dir depends on; a rerun must match to add to them.
     (Black-box results also record their source model, per attack.)"""
-    return {'model_dir': os.path.abspath(self.model_dir), 'dataset': self.dataset,
+    return {'model_dir': os.path.abspath(self.target_path()), 'dataset': self.dataset,
             'num_examples': self.num_examples, 'seed': self.seed}
 
 
 def validate(s):
   """UserError with one sentence for the first bad setting."""
-  if not s.model_dir:
-    raise UserError('--model_dir is required (a folder train.py wrote)')
+  if not s.model_dir and not s.madry_ckpt_dir:
+    raise UserError('give --model_dir (a folder train.py wrote) or --madry_ckpt_dir (Madry\'s '
+                    'checkpoint) to evaluate')
+  if s.madry_target and s.dataset is None:
+    raise UserError('evaluating a Madry checkpoint needs --dataset (mnist or cifar10)')
   if s.num_examples is not None and s.num_examples <= 0:
     raise UserError(f'--num_examples must be > 0, got {s.num_examples}')
   if s.dataset is not None:
@@ -56,9 +81,16 @@ def validate(s):
       raise UserError(f'unknown --suite {suite!r}; choose from {", ".join(SUITES)}')
   if not s.suites and not s.attacks:
     raise UserError('nothing to run: give --suite and/or --attacks')
-  for path, flag in ((s.model_dir, '--model_dir'), (s.blackbox_source, '--blackbox_source')):
+  for path, flag in ((s.model_dir or None, '--model_dir'),
+                     (None if s.blackbox_source == MADRY_SOURCE else s.blackbox_source,
+                      '--blackbox_source')):
     if path is not None and not os.path.isdir(path):
       raise UserError(f'{flag} {path} is not a folder')
+  if s.madry_target or s.blackbox_source == MADRY_SOURCE:
+    path = s.madry_path()
+    if not (os.path.isdir(path) or os.path.isfile(path + '.index')):
+      raise UserError(f'no Madry checkpoint at --madry_ckpt_dir {path}: unpack Madry\'s '
+                      'adv_trained.zip / natural.zip there (see README)')
   out = s.resolved_output_dir()
   if os.path.isfile(out):
     raise UserError(f'--output_dir {out} is a file, not a folder')

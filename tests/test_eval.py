@@ -176,3 +176,27 @@ def test_masking_alarms():
   for expected in ('black-box bb', 'FGSM fgsm', 'more steps', 'unbounded unbounded',
                    'zero input gradient'):
     assert expected in text
+
+
+@needs_mnist
+def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnist_dir, tmp_path):
+  import keras  # pylint: disable=g-import-not-at-top
+  from madry_compat.checkpoint import save_madry_checkpoint  # pylint: disable=g-import-not-at-top
+  natural = keras.models.load_model(os.path.join(two_models['natural'], 'model.keras'))
+  madry_dir = tmp_path / 'models' / 'natural'
+  save_madry_checkpoint(natural, str(madry_dir / 'checkpoint-99900'))
+  out = str(tmp_path / 'bb')
+  _with_flags(eval_main, [f'--model_dir={two_models["ls"]}', '--dataset=mnist',
+                          f'--data_dir={tfds_mnist_dir}', '--num_examples=50',
+                          '--blackbox_source=madry_ckpt', f'--madry_ckpt_dir={madry_dir}',
+                          '--suite=paper_blackbox', f'--output_dir={out}'])
+  attacks = _results(out)['attacks']
+  assert [a['threat'] for a in attacks[1:]] == ['black-box'] * 3
+  assert all(a['config']['source'] == str(madry_dir) for a in attacks[1:])
+  target_out = str(tmp_path / 'target')
+  _with_flags(eval_main, [f'--madry_ckpt_dir={madry_dir}', '--dataset=mnist',
+                          f'--data_dir={tfds_mnist_dir}', '--num_examples=50', '--suite=',
+                          '--attacks=pgd10:steps=10,step=0.05', f'--output_dir={target_out}'])
+  doc = _results(target_out)
+  assert doc['setup']['model_dir'] == str(madry_dir) and doc['clean_acc'] > 0.8
+  assert doc['attacks'][1]['accuracy'] < 0.2
