@@ -123,12 +123,15 @@ def test_mnist_tf1_checkpoint_loads_exactly(tmp_path):
   np.testing.assert_allclose(model(images, training=False), expected, rtol=0, atol=1e-5)
 
 
-def test_cifar_tf1_checkpoint_logits_and_gradients_match(tmp_path):
+@pytest.mark.parametrize('depth,width', [(10, 2), pytest.param(34, 10, marks=pytest.mark.skipif(
+    not os.environ.get('RUN_SLOW'), reason="Madry's full WRN-34-10: set RUN_SLOW=1"))])
+def test_cifar_tf1_checkpoint_logits_and_gradients_match(tmp_path, depth, width):
   images = (RNG.random((4, 32, 32, 3)) * 255).astype(np.float32)
   labels = np.array([0, 3, 5, 9])
-  logits, grad_xent, grad_cw = _write_cifar_tf1(str(tmp_path / 'checkpoint'), images, labels, 10, 2)
+  logits, grad_xent, grad_cw = _write_cifar_tf1(str(tmp_path / 'checkpoint'), images, labels,
+                                                depth, width)
   model = load_madry_checkpoint(str(tmp_path / 'checkpoint-70000'), 'cifar10')
-  assert model.name == 'madry_wrn_10_2'
+  assert model.name == f'madry_wrn_{depth}_{width}'
   np.testing.assert_allclose(model(images, training=False), logits, atol=1e-4)
   x = tf.constant(images)
   with tf.GradientTape(persistent=True) as tape:
