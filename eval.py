@@ -31,7 +31,6 @@ def define_eval_flags():
     return
   define_common_flags()
   d = EvalSettings(model_dir='')
-  flags.DEFINE_integer('num_examples', None, 'Evaluate the first N test images (default all).')
   flags.DEFINE_list('suite', list(d.suites), f'Attack suites: {", ".join(SUITES)} (empty for none).')
   flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,... with '
                             'keys eps, step, steps, rand, loss, norm, restarts, kappa; a bb_ '
@@ -43,7 +42,6 @@ def define_eval_flags():
                       '`checkpoint` file, or a prefix such as .../checkpoint-70000. Evaluated '
                       'itself when --model_dir is not given (with --dataset); default for '
                       f'--blackbox_source=madry_ckpt: {DEFAULT_MADRY_DIR}.')
-  flags.DEFINE_string('output_dir', None, 'Where results go (default <model_dir>/eval).')
   flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (50; the first author's "
                      'later code used 0).')
 

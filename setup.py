@@ -9,10 +9,11 @@ setuptools.setup(
                  'Squeezing: A Replacement for Adversarial Training?"'),
     python_requires='>=3.10',
     packages=setuptools.find_packages(include=[
-        'attacks', 'attacks.*', 'data_input', 'data_input.*', 'evaluation', 'evaluation.*',
+        'attacks', 'attacks.*', 'data_input', 'data_input.*', 'diagnostics', 'diagnostics.*',
+        'evaluation', 'evaluation.*',
         'madry_compat', 'madry_compat.*', 'regularizers', 'regularizers.*', 'run_support',
         'run_support.*', 'training', 'training.*']),
-    py_modules=['train'],
+    py_modules=['train', 'eval', 'diagnose'],
     install_requires=[
         'tensorflow>=2.21,<2.22',      # bundles Keras 3
         'tensorboard>=2.21,<2.22',     # tf.summary needs it; TF 2.21 no longer pulls it in

@@ -8,7 +8,8 @@ FLAGS = flags.FLAGS
 
 
 def define_common_flags():
-  """--dataset, --model_dir, --data_dir, --manual_dir, --download, --seed, --eval_batch_size."""
+  """--dataset, --model_dir, --data_dir, --manual_dir, --download, --seed, --eval_batch_size,
+  --num_examples, --output_dir."""
   if 'manual_dir' in FLAGS:
     return
   flags.DEFINE_string('dataset', None, f'One of {", ".join(DATASET_NAMES)}. train.py: default '
@@ -23,3 +24,7 @@ def define_common_flags():
   flags.DEFINE_integer('seed', 0, 'Seed of initialisation, data order, augmentation, noise and '
                        'attack random starts.')
   flags.DEFINE_integer('eval_batch_size', 200, 'Evaluation batch size.')
+  flags.DEFINE_integer('num_examples', None, 'eval.py, diagnose.py: use the first N test images '
+                       '(eval.py default all; diagnose.py default 500).')
+  flags.DEFINE_string('output_dir', None, 'eval.py: where results go (default <model_dir>/eval); '
+                      'diagnose.py: where figures and diagnostics.json go (required).')

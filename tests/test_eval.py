@@ -200,3 +200,21 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
   doc = _results(target_out)
   assert doc['setup']['model_dir'] == str(madry_dir) and doc['clean_acc'] > 0.8
   assert doc['attacks'][1]['accuracy'] < 0.2
+
+
+@needs_mnist
+def test_diagnose_end_to_end(two_models, tfds_mnist_dir, tmp_path):
+  import diagnose  # pylint: disable=g-import-not-at-top
+  out = tmp_path / 'diag'
+  _with_flags(diagnose, [f'--model_dirs={two_models["natural"]},{two_models["ls"]}',
+                         f'--data_dir={tfds_mnist_dir}', '--num_examples=60',
+                         '--landscape_examples=2', '--landscape_points=5', f'--output_dir={out}'])
+  doc = json.load(open(out / 'diagnostics.json'))
+  assert len(doc['models']) == 2 and doc['epsilon'] == 0.3
+  for model in doc['models'].values():
+    assert len(model['per_example']['epsilon_L']) == 60
+    assert 0 <= model['table1']['predicted_accuracy'] <= 1
+    assert model['penultimate_neurons'] == 1024
+  pngs = sorted(p.name for p in out.glob('*.png'))
+  assert 'histograms.png' in pngs and 'penultimate_activity.png' in pngs and len(pngs) == 6
+  assert all((out / p).stat().st_size > 10000 for p in pngs)

@@ -1,0 +1,117 @@
+"""diagnose.py's work: every diagnostic for each model, figures and one JSON."""
+
+import dataclasses
+import json
+import os
+import time
+
+from absl import logging
+import numpy as np
+
+from attacks import AttackConfig
+from attacks import fgsm
+from data_input import loader
+from data_input.specs import get_spec
+from diagnostics import figures
+from diagnostics.activations import penultimate_activity
+from diagnostics.landscape import loss_landscapes
+from diagnostics.linearized import linearized_quantities
+from diagnostics.linearized import predicted_accuracy
+from evaluation import model_io
+from evaluation.accuracy import make_predict_fn
+from evaluation.runner import attack_result
+from run_support.atomic_io import write_json_atomic
+from run_support.errors import UserError
+from run_support.run_files import CONFIG_FILE
+
+DEFAULT_EPSILON = {'mnist': 0.3, 'cifar10': 8.0, 'cifar100': 8.0}
+DEFAULT_EXTENT = {'mnist': 0.4, 'cifar10': 10.0, 'cifar100': 10.0}  # Figures 5, 9: +-10 on CIFAR
+
+
+@dataclasses.dataclass(frozen=True)
+class DiagnoseSettings:
+  model_dirs: tuple
+  output_dir: str
+  dataset: str = None
+  num_examples: int = 500
+  batch_size: int = 100
+  epsilon: float = None
+  landscape_examples: int = 8
+  landscape_points: int = 21
+  landscape_extent: float = None
+  data_dir: str = None
+  manual_dir: str = None
+  seed: int = 0
+
+
+def model_label(model_dir):
+  """'name (alpha a, beta b, sigma s, k steps[, adv])' from the run's settings."""
+  name = os.path.basename(os.path.normpath(model_dir))
+  try:
+    with open(os.path.join(model_dir, CONFIG_FILE)) as f:
+      c = json.load(f)['config']
+  except (OSError, ValueError, KeyError):
+    return name
+  adv = ', PGD adv. training' if c.get('adv_train') else ''
+  return (f"{name} (alpha {c['alpha']:g}, beta {c['beta']:g}, sigma {c['sigma']:g}, "
+          f"k {c['train_steps']}{adv})")
+
+
+def _summary(values):
+  finite = values[np.isfinite(values)]
+  return {'mean': float(finite.mean()), 'median': float(np.median(finite))} if finite.size else {}
+
+
+def diagnose(s):
+  """Runs everything; returns the JSON document written to output_dir/diagnostics.json."""
+  datasets = {model_io.trained_dataset(d) for d in s.model_dirs} - {None}
+  dataset = s.dataset or (datasets.pop() if len(datasets) == 1 else None)
+  if not dataset:
+    raise UserError('the models were trained on different or unknown datasets: pass --dataset')
+  spec = get_spec(dataset)
+  epsilon = s.epsilon if s.epsilon is not None else DEFAULT_EPSILON[dataset]
+  extent = s.landscape_extent if s.landscape_extent is not None else DEFAULT_EXTENT[dataset]
+  models = {model_label(d): model_io.load_trained_model(d) for d in s.model_dirs}
+  test = loader.load_split(dataset, 'test', s.data_dir, s.manual_dir)
+  n = min(s.num_examples, len(test))
+  os.makedirs(s.output_dir, exist_ok=True)
+  started = time.perf_counter()
+  quantities, activity, document = {}, {}, {'models': {}}
+  for label, model in models.items():
+    logging.info('Diagnosing %s on %d %s test images.', label, n, dataset)
+    q = linearized_quantities(model, test, spec, n, s.batch_size)
+    quantities[label] = q
+    activity[label] = penultimate_activity(model, test, spec, n, s.batch_size)
+    predict = make_predict_fn(model)
+    empirical = {loss: attack_result(predict, model, fgsm(f'fgsm_{loss}', epsilon, loss, kappa=0.0),
+                                     'white-box', test, spec, n, s.batch_size, s.seed).accuracy
+                 for loss in ('xent', 'cw')}
+    images = loader.to_model_scale(test.images[:s.landscape_examples], spec)
+    surfaces, grid = loss_landscapes(model, images, test.labels[:s.landscape_examples], extent,
+                                     s.landscape_points, s.seed)
+    slug = ''.join(ch if ch.isalnum() else '_' for ch in label.split(' ')[0])
+    for kind, values in surfaces.items():
+      figures.landscape_grid(values, grid, os.path.join(s.output_dir, f'landscape_{kind}_{slug}.png'),
+                             f'{label}: xent along {"two Rademacher" if kind == "random" else "sign(grad xent) and a Rademacher"} directions')
+    document['models'][label] = {
+        'clean_accuracy': float(q['correct'].mean()),
+        'table1': {'epsilon': epsilon, 'predicted_accuracy': predicted_accuracy(q['epsilon_L'], epsilon),
+                   'fgsm_xent_accuracy': empirical['xent'], 'fgsm_cw_accuracy': empirical['cw']},
+        'summary': {k: _summary(np.ravel(q[k])) for k in
+                    ('logit_gap', 'gradient_gap', 'epsilon_L', 'cosine', 'grad_true_l1', 'logits')},
+        'inactive_penultimate_neurons': activity[label][1],
+        'penultimate_neurons': len(activity[label][0]),
+        'per_example': {k: np.round(q[k], 6).tolist() for k in
+                        ('logit_gap', 'gradient_gap', 'epsilon_L', 'cosine', 'grad_true_l1')},
+        'penultimate_activity_sorted': np.round(activity[label][0], 4).tolist(),
+        'landscape': {'extent': extent, 'points': s.landscape_points,
+                      **{k: np.round(v, 4).tolist() for k, v in surfaces.items()}},
+    }
+  figures.histograms(quantities, os.path.join(s.output_dir, 'histograms.png'), epsilon)
+  figures.activity(activity, os.path.join(s.output_dir, 'penultimate_activity.png'))
+  document.update({'dataset': dataset, 'examples': f'first {n} test images ({test.source})',
+                   'epsilon': epsilon, 'seconds': time.perf_counter() - started,
+                   'settings': dataclasses.asdict(s),
+                   'notes': 'ybar is the most likely wrong class; FGSM uses kappa 0 for CW.'})
+  write_json_atomic(os.path.join(s.output_dir, 'diagnostics.json'), document)
+  return document
