@@ -20,9 +20,11 @@ from diagnostics.linearized import predicted_accuracy
 from evaluation import model_io
 from evaluation.accuracy import make_predict_fn
 from evaluation.runner import attack_result
+from madry_compat.checkpoint import load_madry_checkpoint
 from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
 from run_support.run_files import CONFIG_FILE
+from run_support.run_files import MODEL_FILE
 
 DEFAULT_EPSILON = {'mnist': 0.3, 'cifar10': 8.0, 'cifar100': 8.0}
 DEFAULT_EXTENT = {'mnist': 0.4, 'cifar10': 10.0, 'cifar100': 10.0}  # Figures 5, 9: +-10 on CIFAR
@@ -57,6 +59,14 @@ def model_label(model_dir):
           f"k {c['train_steps']}{adv})")
 
 
+def load_any(model_dir, dataset):
+  """train.py's model.keras, or Madry's TF1 checkpoint when the folder holds one instead."""
+  madry = os.path.isfile(os.path.join(model_dir, 'checkpoint'))
+  if madry and not os.path.isfile(os.path.join(model_dir, MODEL_FILE)):
+    return load_madry_checkpoint(model_dir, dataset)
+  return model_io.load_trained_model(model_dir, '--model_dirs')
+
+
 def _summary(values):
   finite = values[np.isfinite(values)]
   return {'mean': float(finite.mean()), 'median': float(np.median(finite))} if finite.size else {}
@@ -71,7 +81,7 @@ def diagnose(s):
   spec = get_spec(dataset)
   epsilon = s.epsilon if s.epsilon is not None else DEFAULT_EPSILON[dataset]
   extent = s.landscape_extent if s.landscape_extent is not None else DEFAULT_EXTENT[dataset]
-  models = {model_label(d): model_io.load_trained_model(d) for d in s.model_dirs}
+  models = {model_label(d): load_any(d, dataset) for d in s.model_dirs}
   test = loader.load_split(dataset, 'test', s.data_dir, s.manual_dir)
   n = min(s.num_examples, len(test))
   os.makedirs(s.output_dir, exist_ok=True)

@@ -200,6 +200,14 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
   doc = _results(target_out)
   assert doc['setup']['model_dir'] == str(madry_dir) and doc['clean_acc'] > 0.8
   assert doc['attacks'][1]['accuracy'] < 0.2
+  # diagnose.py takes a Madry checkpoint folder beside train.py folders.
+  import diagnose  # pylint: disable=g-import-not-at-top
+  diag = tmp_path / 'diag'
+  _with_flags(diagnose, [f'--model_dirs={madry_dir},{two_models["ls"]}', '--dataset=mnist',
+                         f'--data_dir={tfds_mnist_dir}', '--num_examples=20',
+                         '--landscape_examples=1', '--landscape_points=3', f'--output_dir={diag}'])
+  labels = sorted(json.load(open(diag / 'diagnostics.json'))['models'])
+  assert labels[1] == 'natural' and labels[0].startswith('ls (alpha 0.2')
 
 
 @needs_mnist
