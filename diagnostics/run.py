@@ -1,14 +1,12 @@
 """diagnose.py's work: every diagnostic for each model, figures and one JSON."""
 
 import dataclasses
-import json
 import os
 import time
 
 from absl import logging
 import numpy as np
 
-from attacks import AttackConfig
 from attacks import fgsm
 from data_input import loader
 from data_input.specs import get_spec
@@ -20,13 +18,12 @@ from diagnostics.linearized import predicted_accuracy
 from evaluation import model_io
 from evaluation.accuracy import make_predict_fn
 from evaluation.runner import attack_result
+from evaluation.suites import PAPER_BUDGET
 from madry_compat.checkpoint import load_madry_checkpoint
 from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
-from run_support.run_files import CONFIG_FILE
 from run_support.run_files import MODEL_FILE
 
-DEFAULT_EPSILON = {'mnist': 0.3, 'cifar10': 8.0, 'cifar100': 8.0}
 DEFAULT_EXTENT = {'mnist': 0.4, 'cifar10': 10.0, 'cifar100': 10.0}  # Figures 5, 9: +-10 on CIFAR
 
 
@@ -49,10 +46,8 @@ class DiagnoseSettings:
 def model_label(model_dir):
   """'name (alpha a, beta b, sigma s, k steps[, adv])' from the run's settings."""
   name = os.path.basename(os.path.normpath(model_dir))
-  try:
-    with open(os.path.join(model_dir, CONFIG_FILE)) as f:
-      c = json.load(f)['config']
-  except (OSError, ValueError, KeyError):
+  c = model_io.run_config(model_dir)
+  if c is None:
     return name
   adv = ', PGD adv. training' if c.get('adv_train') else ''
   return (f"{name} (alpha {c['alpha']:g}, beta {c['beta']:g}, sigma {c['sigma']:g}, "
@@ -79,7 +74,7 @@ def diagnose(s):
   if not dataset:
     raise UserError('the models were trained on different or unknown datasets: pass --dataset')
   spec = get_spec(dataset)
-  epsilon = s.epsilon if s.epsilon is not None else DEFAULT_EPSILON[dataset]
+  epsilon = s.epsilon if s.epsilon is not None else PAPER_BUDGET[dataset]['eps']
   extent = s.landscape_extent if s.landscape_extent is not None else DEFAULT_EXTENT[dataset]
   models = {model_label(d): load_any(d, dataset) for d in s.model_dirs}
   test = loader.load_split(dataset, 'test', s.data_dir, s.manual_dir)

@@ -7,10 +7,9 @@ starting with `bb_` are black-box (crafted on --blackbox_source).
 """
 
 from attacks import AttackConfig
+from evaluation.suites import PAPER_BUDGET
 from run_support.errors import UserError
 
-_DEFAULTS = {'mnist': dict(eps=0.3, step=0.01, steps=40), 'cifar10': dict(eps=8.0, step=2.0, steps=20),
-             'cifar100': dict(eps=8.0, step=2.0, steps=20)}
 _BOOLS = {'true': True, '1': True, 'yes': True, 'false': False, '0': False, 'no': False}
 
 
@@ -20,7 +19,7 @@ def parse_attack(spec, dataset, kappa):
   name = name.strip()
   if not name or not name.replace('_', '').isalnum():
     raise UserError(f'--attacks entry {spec!r}: give a name of letters, digits and _ before ":"')
-  values = dict(_DEFAULTS[dataset], rand='true', loss='xent', norm='linf', restarts=1, kappa=kappa)
+  values = dict(PAPER_BUDGET[dataset], rand='true', loss='xent', norm='linf', restarts=1, kappa=kappa)
   for item in filter(None, (part.strip() for part in body.split(','))):
     key, sep, value = item.partition('=')
     if not sep or key not in values:

@@ -11,16 +11,22 @@ from run_support.run_files import CONFIG_FILE
 from run_support.run_files import MODEL_FILE
 
 
-def trained_dataset(model_dir):
-  """The dataset recorded in model_dir/run_config.json, or None when absent."""
+def run_config(model_dir):
+  """The settings train.py recorded in model_dir/run_config.json, or None when absent."""
   path = os.path.join(model_dir, CONFIG_FILE)
   if not os.path.isfile(path):
     return None
   try:
     with open(path) as f:
-      return json.load(f)['identity']['dataset']
+      return json.load(f)['config']
   except (OSError, ValueError, KeyError) as e:
     raise UserError(f'{path} is unreadable ({e}); was it written by train.py?') from None
+
+
+def trained_dataset(model_dir):
+  """The dataset the model in model_dir was trained on, or None when unrecorded."""
+  config = run_config(model_dir)
+  return config['dataset'] if config else None
 
 
 def load_trained_model(model_dir, flag='--model_dir'):
