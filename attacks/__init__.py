@@ -1,5 +1,7 @@
 """In-graph adversarial attacks: FGSM and PGD (L-infinity and L2) on cross-entropy or
-Madry's CW margin loss, with random starts, restarts and targets.
+Madry's CW margin loss, with random starts, restarts and targets; APGD-CE, APGD-T on DLR
+and the score-based Square attack (Croce & Hein's AutoAttack components), through
+`make_attack(model, config, clip_range)`.
 
   from attacks import AttackConfig, Attack
   pgd40 = AttackConfig(name='pgd40_xent', epsilon=0.3, step_size=0.01, steps=40,
@@ -15,6 +17,8 @@ epsilon, step size, steps and restarts are tensors, so one trace serves every bu
 
 from attacks.config import AttackConfig
 from attacks.config import fgsm
+from attacks.factory import make_attack
 from attacks.losses import cw_margin_loss
+from attacks.losses import dlr_loss
 from attacks.losses import xent_loss
 from attacks.pgd import Attack

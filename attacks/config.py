@@ -4,12 +4,15 @@ import dataclasses
 import math
 
 NORMS = ('linf', 'l2')
-LOSSES = ('xent', 'cw')
+LOSSES = ('xent', 'cw', 'dlr')
+METHODS = ('pgd', 'apgd', 'square')
 
 
 @dataclasses.dataclass(frozen=True)
 class AttackConfig:
-  """An L-infinity or L2 gradient attack. epsilon = inf: only the data range bounds it."""
+  """An attack and its budget. method 'pgd' (FGSM is 1-step PGD), 'apgd' (Croce & Hein's
+  step-size schedule; `targets` > 0 makes it APGD-T over that many top classes) or 'square'
+  (score-based, `queries` model calls). epsilon = inf: only the data range bounds it."""
   name: str
   epsilon: float
   step_size: float
@@ -21,6 +24,9 @@ class AttackConfig:
   kappa: float = 50.0          # CW margin (Madry's 50; the first author's later code used 0)
   targeted: bool = False       # targets must then be passed to the attack
   model_training: bool = False  # call the model with training=True (Madry's CIFAR adv. training)
+  method: str = 'pgd'
+  targets: int = 0             # APGD-T: attack each of the top-`targets` wrong classes in turn
+  queries: int = 5000          # Square: model queries per example
 
   def __post_init__(self):
     if self.norm not in NORMS:
@@ -35,10 +41,23 @@ class AttackConfig:
       raise ValueError(f'{self.name}: steps and restarts must be >= 1')
     if self.kappa < 0:
       raise ValueError(f'{self.name}: kappa must be >= 0, got {self.kappa}')
+    if self.method not in METHODS:
+      raise ValueError(f'{self.name}: method must be one of {METHODS}, got {self.method!r}')
+    if self.loss == 'dlr' and self.method == 'square':
+      raise ValueError(f'{self.name}: Square uses the margin loss; drop loss=dlr')
+    if self.method != 'pgd' and (self.norm != 'linf' or math.isinf(self.epsilon)):
+      raise ValueError(f'{self.name}: {self.method} is implemented for finite L-infinity budgets')
+    if self.targets < 0 or self.queries < 1:
+      raise ValueError(f'{self.name}: targets must be >= 0 and queries >= 1')
 
   def describe(self):
     """A short human description for tables."""
     eps = 'inf' if math.isinf(self.epsilon) else f'{self.epsilon:g}'
+    if self.method == 'square':
+      return f'Square {self.norm} margin, {self.queries} queries (eps {eps})'
+    if self.method == 'apgd':
+      kind = f'APGD-T {self.loss} over {self.targets} targets' if self.targets else f'APGD {self.loss}'
+      return f'{kind}, {self.steps} iterations (eps {eps})'
     start = ', random start' if self.random_start else ''
     restarts = f', {self.restarts} restarts' if self.restarts > 1 else ''
     return (f'{self.steps}-step {self.norm} {self.loss} (eps {eps}, step {self.step_size:g}'

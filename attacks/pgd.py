@@ -30,50 +30,53 @@ def _build(model, loss, norm, targeted, model_training, score):
     return tf.cast(model(x, training=model_training), tf.float32)
 
   def run(x, labels, goal, seed, eps, step_size, steps, restarts, start_scale, kappa, lo, hi):
-    def project(x_adv):
+    def project(x_adv, x0):
       if linf:
-        x_adv = tf.clip_by_value(x_adv, x - eps, x + eps)
+        x_adv = tf.clip_by_value(x_adv, x0 - eps, x0 + eps)
       else:
-        delta = x_adv - x
-        x_adv = x + delta * tf.minimum(1.0, eps / tf.maximum(_l2_norm(delta), _TINY))
+        delta = x_adv - x0
+        x_adv = x0 + delta * tf.minimum(1.0, eps / tf.maximum(_l2_norm(delta), _TINY))
       return tf.clip_by_value(x_adv, lo, hi)
 
-    def random_start(restart):
+    def random_start(x0, restart):
       key = tf.stack([seed, tf.cast(restart, tf.int64)])
       if linf:
         radius = tf.minimum(eps, hi - lo)
-        delta = radius * tf.random.stateless_uniform(tf.shape(x), key, -1.0, 1.0)
+        delta = radius * tf.random.stateless_uniform(tf.shape(x0), key, -1.0, 1.0)
       else:  # uniform in the L2 ball: Gaussian direction, radius eps * u^(1/d)
-        direction = tf.random.stateless_normal(tf.shape(x), key)
+        direction = tf.random.stateless_normal(tf.shape(x0), key)
         direction /= tf.maximum(_l2_norm(direction), _TINY)
-        dims = tf.cast(tf.reduce_prod(tf.shape(x)[1:]), tf.float32)
-        u = tf.random.stateless_uniform(tf.shape(_l2_norm(x)), key + 1)
+        dims = tf.cast(tf.reduce_prod(tf.shape(x0)[1:]), tf.float32)
+        u = tf.random.stateless_uniform(tf.shape(_l2_norm(x0)), key + 1)
         radius = tf.minimum(eps, (hi - lo) * tf.sqrt(dims))
         delta = direction * radius * u ** (1.0 / dims)
-      return project(x + start_scale * delta)
+      return project(x0 + start_scale * delta, x0)
 
-    def pgd_step(x_adv):
+    def pgd_step(x_adv, x0, target):
       with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x_adv)
-        value = tf.reduce_sum(attack_loss(logits_of(x_adv), goal, loss, kappa, targeted))
-      grad = tape.gradient(value, x_adv)
+        value = tf.reduce_sum(attack_loss(logits_of(x_adv), target, loss, kappa, targeted))
+      grad = tape.gradient(value, x_adv, unconnected_gradients=tf.UnconnectedGradients.ZERO)
       direction = tf.sign(grad) if linf else grad / tf.maximum(_l2_norm(grad), _TINY)
-      return project(x_adv + step_size * direction)
+      return project(x_adv + step_size * direction, x0)
 
     best = x
     fooled = tf.zeros(tf.shape(labels), tf.bool)
     for restart in tf.range(restarts):
-      x_adv = random_start(restart)
+      # Each restart attacks only the examples no earlier restart fooled (all of them
+      # without scoring), so restarts cost in proportion to the points still robust.
+      active = tf.reshape(tf.where(tf.logical_not(fooled)), [-1, 1])
+      x0 = tf.gather_nd(x, active)
+      target = tf.gather_nd(goal, active)
+      x_adv = random_start(x0, restart)
       for _ in tf.range(steps):
-        x_adv = pgd_step(x_adv)
+        x_adv = pgd_step(x_adv, x0, target)
       if score:
         pred = tf.argmax(logits_of(x_adv), axis=-1, output_type=labels.dtype)
-        success = tf.equal(pred, goal) if targeted else tf.not_equal(pred, labels)
-      else:
-        success = tf.zeros(tf.shape(labels), tf.bool)
-      keep_new = tf.logical_not(fooled)  # the first fooling restart wins; else the latest
-      best = tf.where(tf.reshape(keep_new, [-1] + [1] * (len(x.shape) - 1)), x_adv, best)
-      fooled = tf.logical_or(fooled, success)
+        success = tf.equal(pred, target) if targeted else tf.not_equal(
+            pred, tf.gather_nd(labels, active))
+        fooled = tf.tensor_scatter_nd_update(fooled, active, success)
+      best = tf.tensor_scatter_nd_update(best, active, x_adv)
     return best, fooled
 
   return tf.function(run, reduce_retracing=True)

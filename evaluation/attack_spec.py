@@ -1,8 +1,9 @@
 """Parses `eval.py --attacks` entries such as `pgd100_cw:steps=100,loss=cw,restarts=5`.
 
 Unset keys take the dataset's paper budget (MNIST eps 0.3, step 0.01, 40 steps; CIFAR
-eps 8, step 2, 20 steps), random start on, xent, L-infinity. Keys: eps (a number or inf),
-step, steps, rand (true/false), loss (xent/cw), norm (linf/l2), restarts, kappa. Names
+eps 8, step 2, 20 steps), random start on, xent, L-infinity, PGD. Keys: eps (a number or
+inf), step, steps, rand (true/false), loss (xent/cw/dlr), norm (linf/l2), restarts, kappa,
+method (pgd/apgd/square), targets (APGD-T: top-k wrong classes), queries (Square). Names
 starting with `bb_` are black-box (crafted on --blackbox_source).
 """
 
@@ -19,7 +20,8 @@ def parse_attack(spec, dataset, kappa):
   name = name.strip()
   if not name or not name.replace('_', '').isalnum():
     raise UserError(f'--attacks entry {spec!r}: give a name of letters, digits and _ before ":"')
-  values = dict(PAPER_BUDGET[dataset], rand='true', loss='xent', norm='linf', restarts=1, kappa=kappa)
+  values = dict(PAPER_BUDGET[dataset], rand='true', loss='xent', norm='linf', restarts=1,
+                kappa=kappa, method='pgd', targets=0, queries=5000)
   for item in filter(None, (part.strip() for part in body.split(','))):
     key, sep, value = item.partition('=')
     if not sep or key not in values:
@@ -31,7 +33,8 @@ def parse_attack(spec, dataset, kappa):
     return AttackConfig(name=name, epsilon=float(values['eps']), step_size=float(values['step']),
                         steps=int(values['steps']), random_start=rand, loss=values['loss'],
                         norm=values['norm'], restarts=int(values['restarts']),
-                        kappa=float(values['kappa']))
+                        kappa=float(values['kappa']), method=values['method'],
+                        targets=int(values['targets']), queries=int(values['queries']))
   except KeyError:
     raise UserError(f'--attacks entry {spec!r}: rand must be true or false') from None
   except ValueError as e:

@@ -21,6 +21,7 @@ from evaluation.runner import attack_result
 from evaluation.runner import clean_result
 from evaluation.runner import zero_gradient_share
 from evaluation.settings import MADRY_SOURCE
+from evaluation.suites import in_autoattack_chain
 from evaluation.suites import is_blackbox
 from evaluation.suites import suite_attacks
 from run_support.atomic_io import write_json_atomic
@@ -87,6 +88,18 @@ def _progress_logger(name, position, total):
   return log
 
 
+def autoattack_summary(results, spec, n):
+  """RobustBench-style fields once AutoAttack's chain has run, else None."""
+  chain = [r for r in results if in_autoattack_chain(r)]
+  if not chain or chain[-1].name != 'aa_square':
+    return None
+  eps = chain[-1].config['epsilon']
+  return {'clean_acc': results[0].accuracy, 'autoattack_acc': chain[-1].accuracy,
+          'eps': f'{eps:g}/255' if spec.pixel_max == 255 else f'{eps:g}', 'norm': 'Linf',
+          'n_examples': n, 'version': 'standard: ' + ', then '.join(r.name for r in chain),
+          'robust_after': {r.name: r.accuracy for r in chain}}
+
+
 def evaluate(settings):
   """Runs the evaluation described by validated `settings`; returns the results document."""
   dataset = _dataset(settings)
@@ -131,6 +144,10 @@ def evaluate(settings):
         'zero_gradient_share': zero_grad,
         'warnings': warnings,
     }
+    autoattack = autoattack_summary(results, spec, n)
+    if autoattack:
+      document.update(autoattack_acc=autoattack['autoattack_acc'], eps=autoattack['eps'],
+                      n_examples=n, autoattack=autoattack)
     write_json_atomic(os.path.join(out_dir, RESULTS_JSON), document)
     write_text_atomic(os.path.join(out_dir, RESULTS_MD), markdown_table(results, accuracy) +
                       ''.join(f'\n- WARNING: {w}' for w in warnings) + ('\n' if warnings else ''))
@@ -139,6 +156,7 @@ def evaluate(settings):
   results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
   save(results + list(done.values()), [], None)
   source_path = os.path.abspath(settings.source_path()) if settings.blackbox_source else None
+  still_robust = results[0].correct  # AutoAttack's chain attacks only these
   for position, config in enumerate(configs, 1):
     previous = done.pop(config.name, None)
     threat = 'black-box' if is_blackbox(config) else 'white-box'
@@ -147,12 +165,17 @@ def evaluate(settings):
       logging.info('[%d/%d] %s: already done (%.2f%%), skipped', position, len(configs),
                    config.name, 100 * previous.accuracy)
       results.append(previous)
+      if in_autoattack_chain(config):
+        still_robust = previous.correct
       continue
     crafting = source if threat == 'black-box' else target
     result = attack_result(predict, crafting, config, threat, test, spec, n,
                            settings.eval_batch_size, settings.seed,
-                           _progress_logger(config.name, position, len(configs)))
+                           _progress_logger(config.name, position, len(configs)),
+                           only=still_robust if in_autoattack_chain(config) else None)
     result.config = recorded
+    if in_autoattack_chain(config):
+      still_robust = result.correct
     sanity = result.sanity
     logging.info('[%d/%d] %s: accuracy %.2f%% in %.1f s | sanity %s: max|x_adv-x|_inf %.4g '
                  '(eps %g), range [%.4g, %.4g], NaN %d', position, len(configs), config.name,

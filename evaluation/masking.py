@@ -17,7 +17,9 @@ def masking_warnings(results, zero_grad_share, data_range):
       warnings.append(f'black-box {r.name} ({r.accuracy:.2%}) beats the strongest white-box '
                       f'attack {best_white.name} ({best_white.accuracy:.2%}) of the same budget: '
                       'white-box gradients are likely masked')
-  for fgsm in (r for r in white if r.config.get('steps') == 1):
+  warnings += _score_based_beats_gradients(white)
+  for fgsm in (r for r in white if r.config.get('steps') == 1 and
+               r.config.get('method', 'pgd') == 'pgd'):
     for pgd in white:
       if (pgd.config.get('steps', 1) > 1 and pgd.config['loss'] == fgsm.config['loss'] and
           pgd.config['epsilon'] == fgsm.config['epsilon'] and
@@ -31,6 +33,21 @@ def masking_warnings(results, zero_grad_share, data_range):
   if zero_grad_share > 0:
     warnings.append(f'{zero_grad_share:.2%} of the examples have an exactly zero input '
                     'gradient of the cross-entropy')
+  return warnings
+
+
+def _score_based_beats_gradients(white):
+  """AutoAttack's tell-tale: the gradient-free Square finds examples the gradient attacks
+  of the same budget missed. In the `aa_` chain Square only sees the survivors of APGD."""
+  warnings = []
+  for square in (r for r in white if r.config.get('method') == 'square'):
+    peers = [r for r in white if r.config.get('method', 'pgd') != 'square' and
+             r.config['epsilon'] == square.config['epsilon']]
+    best = min(peers, key=lambda r: r.accuracy, default=None)
+    if best and square.accuracy < best.accuracy - _TOLERANCE:
+      warnings.append(f'the score-based {square.name} ({square.accuracy:.2%}) beats every '
+                      f'gradient attack of the same budget (best {best.name}, '
+                      f'{best.accuracy:.2%}): gradients are likely masked')
   return warnings
 
 

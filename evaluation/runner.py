@@ -8,8 +8,13 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
-from attacks import Attack
+from attacks import AttackConfig
+from attacks import make_attack
 from data_input.pipeline import eval_batches
+
+
+_CONFIG_DEFAULTS = {f.name: f.default for f in dataclasses.fields(AttackConfig)
+                    if f.default is not dataclasses.MISSING}
 
 
 @dataclasses.dataclass
@@ -37,6 +42,8 @@ class AttackResult:
   @classmethod
   def from_json(cls, entry):
     config = {k: (float('inf') if v == 'inf' else v) for k, v in entry['config'].items()}
+    if config:  # files written before a setting existed hold its default
+      config = {**_CONFIG_DEFAULTS, **config}
     return cls(name=entry['name'], threat=entry['threat'], description=entry['description'],
                config=config, correct=np.array([c == '1' for c in entry['correct']]),
                seconds=entry['seconds'], sanity=entry['sanity'])
@@ -76,19 +83,27 @@ class _Sanity:
 
 
 def attack_result(target_predict, crafting_model, config, threat, split, spec, num_examples,
-                  batch_size, seed, on_batch=None):
-  """Crafts on `crafting_model` (the target itself for white-box) and scores on the target."""
+                  batch_size, seed, on_batch=None, only=None):
+  """Crafts on `crafting_model` (the target itself for white-box) and scores on the target.
+  `only` (bool per example) restricts the attack to those examples and counts the others
+  as already lost (AutoAttack's chain: each attack runs on the points still robust)."""
   lo, hi = 0.0, spec.pixel_max
-  attack = Attack(crafting_model, config, (lo, hi))
+  attack = make_attack(crafting_model, config, (lo, hi))
   sanity = _Sanity(config, lo, hi)
   correct = []
   start = time.perf_counter()
   n = num_examples
+  offset = 0
   for index, (x, y) in enumerate(eval_batches(split, spec, batch_size, n)):
-    x_adv, _ = attack(x, y, seed=seed * 1000003 + index)
-    x_adv = x_adv.numpy()
-    sanity.update(x, x_adv)
-    correct.append(target_predict(tf.constant(x_adv)).numpy() == y)
+    keep = np.ones(len(y), bool) if only is None else np.asarray(only[offset:offset + len(y)])
+    offset += len(y)
+    batch_correct = np.zeros(len(y), bool)
+    if keep.any():
+      x_adv, _ = attack(x[keep], y[keep], seed=seed * 1000003 + index)
+      x_adv = x_adv.numpy()
+      sanity.update(x[keep], x_adv)
+      batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
+    correct.append(batch_correct)
     if on_batch:
       on_batch(index + 1, math.ceil(n / batch_size), time.perf_counter() - start)
   result = AttackResult(config.name, threat, config.describe(), dataclasses.asdict(config),
@@ -105,7 +120,8 @@ def zero_gradient_share(model, split, spec, num_examples, batch_size):
     with tf.GradientTape() as tape:
       tape.watch(x)
       loss = tf.nn.sparse_softmax_cross_entropy_with_logits(y, model(x, training=False))
-    return tf.reduce_sum(tf.abs(tape.gradient(loss, x)), axis=[1, 2, 3])
+    grad = tape.gradient(loss, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    return tf.reduce_sum(tf.abs(grad), axis=[1, 2, 3])
   norms = np.concatenate([grad_l1(tf.constant(x), tf.constant(y)).numpy()
                           for x, y in eval_batches(split, spec, batch_size, num_examples)])
   return float(np.mean(norms == 0.0))

@@ -8,7 +8,7 @@ from data_input.specs import get_spec
 from run_support.errors import UserError
 
 # Suite names (their attacks are in evaluation/suites.py, which needs TensorFlow).
-SUITES = ('paper_whitebox', 'paper_blackbox', 'restarts', 'steps', 'unbounded')
+SUITES = ('paper_whitebox', 'paper_blackbox', 'restarts', 'steps', 'unbounded', 'autoattack')
 MADRY_SOURCE = 'madry_ckpt'  # --blackbox_source value: Madry's checkpoint in --madry_ckpt_dir
 DEFAULT_MADRY_DIR = os.path.join('models', 'adv_trained')  # Madry's fetch_model.py layout
 

@@ -1,7 +1,9 @@
 """The paper's evaluation columns as named attack lists (`eval.py --suite`), per dataset.
 
 Every attack is white-box unless its name starts with `bb_` (crafted on the black-box
-source model, scored on the target).
+source model, scored on the target). Attacks named `aa_` form AutoAttack's chain: each
+runs only on the examples the earlier ones (and clean evaluation) left correct, so the
+accuracy of the last is AutoAttack's robust accuracy.
 """
 
 from attacks import AttackConfig
@@ -21,10 +23,20 @@ _UNBOUNDED = {'cifar': [(30, 2, 50), (40, 2, 60), (50, 3, 100), (50, 4, 150), (1
                         (200, 2, 255)],
               'mnist': [(40, 0.01, 0.4), (100, 0.01, 0.6), (100, 0.02, 1.0), (200, 0.01, INF)]}
 _RESTARTS = (1, 3, 5, 9)  # Table 10 (1..9, plateau at 9), PGD on xent
+AUTOATTACK_PREFIX = 'aa_'
+# AutoAttack's standard version (Croce & Hein 2020): APGD-CE, APGD-T on DLR over the top 9
+# wrong classes, Square with 5,000 queries; 100 iterations each, one restart.
+_AUTOATTACK = (dict(name='aa_apgd_ce', method='apgd', loss='xent'),
+               dict(name='aa_apgd_t', method='apgd', loss='dlr', targets=9),
+               dict(name='aa_square', method='square', loss='xent', queries=5000))
 
 
 def is_blackbox(config):
   return config.name.startswith('bb_')
+
+
+def in_autoattack_chain(config):
+  return config.name.startswith(AUTOATTACK_PREFIX)
 
 
 def _pgd(name, eps, step, steps, loss, kappa, random_start=True, restarts=1):
@@ -63,4 +75,7 @@ def suite_attacks(suite, dataset, kappa=50.0):
     sweep = _UNBOUNDED['mnist' if dataset == 'mnist' else 'cifar']
     return [_pgd(f'unbounded_pgd{k}_step{s:g}_eps{e:g}', e, s, k, 'xent', kappa)
             for k, s, e in sweep]
+  if suite == 'autoattack':
+    return [AttackConfig(epsilon=eps, step_size=0.0, steps=100, random_start=True, **a)
+            for a in _AUTOATTACK]
   raise ValueError(f'unknown suite {suite!r}; choose from {", ".join(SUITES)}')

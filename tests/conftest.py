@@ -30,3 +30,36 @@ def tfds_mnist_dir(tmp_path_factory):
   data_dir = str(tmp_path_factory.mktemp('tfds'))
   loader.load_split('mnist', 'test', data_dir=data_dir, manual_dir=MNIST_DIR)
   return data_dir
+
+
+def run_main(module, args, **kwargs):
+  """Runs an entry point's real main with these flags (then restores the flags)."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from absl.testing import flagsaver  # pylint: disable=g-import-not-at-top
+  with flagsaver.flagsaver():
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS([f'{module.__name__}.py', *args])
+    return module.main([f'{module.__name__}.py'], **kwargs)
+
+
+@pytest.fixture(scope='session')
+def two_models(tmp_path_factory):
+  """A natural and a label-smoothed+noise MNIST CNN, 150 steps each on 5,000 real images."""
+  from data_input import loader  # pylint: disable=g-import-not-at-top
+  from data_input import raw_readers  # pylint: disable=g-import-not-at-top
+  import train  # pylint: disable=g-import-not-at-top
+  from training.loop import TrainData  # pylint: disable=g-import-not-at-top
+  if not raw_readers.mnist_available(MNIST_DIR):
+    pytest.skip('no MNIST')
+  images, labels = raw_readers.read_mnist(MNIST_DIR, 'train')
+  test_images, test_labels = raw_readers.read_mnist(MNIST_DIR, 'test')
+  data = TrainData(train=loader.Split(images[:5000], labels[:5000], 'raw', False, True),
+                   test=loader.Split(test_images[:200], test_labels[:200], 'raw', False, True))
+  root = tmp_path_factory.mktemp('models')
+  dirs = {}
+  for name, extra in (('natural', []), ('ls', ['--alpha=0.2', '--sigma=0.3'])):
+    dirs[name] = str(root / name)
+    run_main(train, [f'--model_dir={dirs[name]}', '--dataset=mnist', '--train_steps=150',
+                     '--train_holdout=0', '--learning_rate=1e-3', '--eval_examples=0',
+                     '--log_every=50', *extra], data_override=data)
+  return dirs

@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 
-from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 
@@ -15,40 +13,11 @@ from attacks import AttackConfig
 from conftest import MNIST_DIR
 from conftest import REPO_ROOT
 from conftest import needs_mnist
-from data_input import loader
-from data_input import raw_readers
+from conftest import run_main
 import eval as eval_main
 from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
 from evaluation.runner import AttackResult
-import train
-from training.loop import TrainData
-
-
-def _with_flags(module, args, **kwargs):
-  with flagsaver.flagsaver():
-    flags.FLAGS.unparse_flags()
-    flags.FLAGS([f'{module.__name__}.py', *args])
-    return module.main([f'{module.__name__}.py'], **kwargs)
-
-
-@pytest.fixture(scope='module')
-def two_models(tmp_path_factory):
-  """A natural and a label-smoothed+noise MNIST CNN, 150 steps each on 5,000 real images."""
-  if not raw_readers.mnist_available(MNIST_DIR):
-    pytest.skip('no MNIST')
-  images, labels = raw_readers.read_mnist(MNIST_DIR, 'train')
-  test_images, test_labels = raw_readers.read_mnist(MNIST_DIR, 'test')
-  data = TrainData(train=loader.Split(images[:5000], labels[:5000], 'raw', False, True),
-                   test=loader.Split(test_images[:200], test_labels[:200], 'raw', False, True))
-  root = tmp_path_factory.mktemp('models')
-  dirs = {}
-  for name, extra in (('natural', []), ('ls', ['--alpha=0.2', '--sigma=0.3'])):
-    dirs[name] = str(root / name)
-    _with_flags(train, [f'--model_dir={dirs[name]}', '--dataset=mnist', '--train_steps=150',
-                        '--train_holdout=0', '--learning_rate=1e-3', '--eval_examples=0',
-                        '--log_every=50', *extra], data_override=data)
-  return dirs
 
 
 def _results(out_dir):
@@ -63,7 +32,7 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
           '--eval_batch_size=50', '--suite=paper_whitebox,paper_blackbox',
           f'--blackbox_source={two_models["natural"]}', f'--output_dir={out}',
           '--attacks=pgd10_cw_restarts:steps=10,loss=cw,restarts=3']
-  _with_flags(eval_main, args)
+  run_main(eval_main, args)
   doc = _results(out)
   names = [a['name'] for a in doc['attacks']]
   assert names == ['clean', 'pgd40_xent', 'pgd40_cw', 'bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw',
@@ -86,10 +55,10 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
 
   # Rerun: every attack is reused, nothing recomputed.
   mtime_before = [a['seconds'] for a in doc['attacks']]
-  _with_flags(eval_main, args)
+  run_main(eval_main, args)
   assert [a['seconds'] for a in _results(out)['attacks']] == mtime_before
   # Another attack on the same examples is added; earlier results are kept, not redone.
-  _with_flags(eval_main, [a for a in args if not a.startswith(('--suite', '--attacks'))] +
+  run_main(eval_main, [a for a in args if not a.startswith(('--suite', '--attacks'))] +
               ['--suite=', '--attacks=extra_fgsm:steps=1,step=0.3,rand=false'])
   extended = _results(out)
   assert [a['name'] for a in extended['attacks']][:2] == ['clean', 'extra_fgsm']
@@ -97,14 +66,14 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   assert extended['worst_case']['accuracy'] <= worst['accuracy']
   # Another setup in the same output folder is refused, and the results stay.
   with pytest.raises(eval_main.UserError, match='another evaluation'):
-    _with_flags(eval_main, [a.replace('--num_examples=100', '--num_examples=50') for a in args])
+    run_main(eval_main, [a.replace('--num_examples=100', '--num_examples=50') for a in args])
   assert _results(out)['examples']['count'] == 100
 
 
 @needs_mnist
 def test_natural_model_falls_to_zero_under_pgd(two_models, tfds_mnist_dir, tmp_path):
   out = str(tmp_path / 'eval')
-  _with_flags(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+  run_main(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
                           '--num_examples=100', f'--output_dir={out}', '--suite=unbounded',
                           '--attacks=pgd40:steps=40'])
   by_name = {a['name']: a for a in _results(out)['attacks']}
@@ -186,7 +155,7 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
   madry_dir = tmp_path / 'models' / 'natural'
   save_madry_checkpoint(natural, str(madry_dir / 'checkpoint-99900'))
   out = str(tmp_path / 'bb')
-  _with_flags(eval_main, [f'--model_dir={two_models["ls"]}', '--dataset=mnist',
+  run_main(eval_main, [f'--model_dir={two_models["ls"]}', '--dataset=mnist',
                           f'--data_dir={tfds_mnist_dir}', '--num_examples=50',
                           '--blackbox_source=madry_ckpt', f'--madry_ckpt_dir={madry_dir}',
                           '--suite=paper_blackbox', f'--output_dir={out}'])
@@ -194,7 +163,7 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
   assert [a['threat'] for a in attacks[1:]] == ['black-box'] * 3
   assert all(a['config']['source'] == str(madry_dir) for a in attacks[1:])
   target_out = str(tmp_path / 'target')
-  _with_flags(eval_main, [f'--madry_ckpt_dir={madry_dir}', '--dataset=mnist',
+  run_main(eval_main, [f'--madry_ckpt_dir={madry_dir}', '--dataset=mnist',
                           f'--data_dir={tfds_mnist_dir}', '--num_examples=50', '--suite=',
                           '--attacks=pgd10:steps=10,step=0.05', f'--output_dir={target_out}'])
   doc = _results(target_out)
@@ -203,7 +172,7 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
   # diagnose.py takes a Madry checkpoint folder beside train.py folders.
   import diagnose  # pylint: disable=g-import-not-at-top
   diag = tmp_path / 'diag'
-  _with_flags(diagnose, [f'--model_dirs={madry_dir},{two_models["ls"]}', '--dataset=mnist',
+  run_main(diagnose, [f'--model_dirs={madry_dir},{two_models["ls"]}', '--dataset=mnist',
                          f'--data_dir={tfds_mnist_dir}', '--num_examples=20',
                          '--landscape_examples=1', '--landscape_points=3', f'--output_dir={diag}'])
   labels = sorted(json.load(open(diag / 'diagnostics.json'))['models'])
@@ -214,7 +183,7 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
 def test_diagnose_end_to_end(two_models, tfds_mnist_dir, tmp_path):
   import diagnose  # pylint: disable=g-import-not-at-top
   out = tmp_path / 'diag'
-  _with_flags(diagnose, [f'--model_dirs={two_models["natural"]},{two_models["ls"]}',
+  run_main(diagnose, [f'--model_dirs={two_models["natural"]},{two_models["ls"]}',
                          f'--data_dir={tfds_mnist_dir}', '--num_examples=60',
                          '--landscape_examples=2', '--landscape_points=5', f'--output_dir={out}'])
   doc = json.load(open(out / 'diagnostics.json'))
