@@ -20,6 +20,7 @@ from evaluation.settings import validate
 from run_support import cli
 from run_support.common_flags import define_common_flags
 from run_support.errors import UserError
+from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
 
 FLAGS = flags.FLAGS
@@ -42,6 +43,7 @@ def define_eval_flags():
                       '`checkpoint` file, or a prefix such as .../checkpoint-70000. Evaluated '
                       'itself when --model_dir is not given (with --dataset); default for '
                       f'--blackbox_source=madry_ckpt: {DEFAULT_MADRY_DIR}.')
+  define_strategy_flag('Each attack batch is split across the replicas.')
   flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (50; the first author's "
                      'later code used 0).')
 
@@ -52,7 +54,7 @@ def settings_from_flags():
       eval_batch_size=FLAGS.eval_batch_size, suites=tuple(FLAGS.suite), attacks=tuple(FLAGS.attacks),
       blackbox_source=FLAGS.blackbox_source, madry_ckpt_dir=FLAGS.madry_ckpt_dir,
       output_dir=FLAGS.output_dir, seed=FLAGS.seed,
-      kappa=FLAGS.kappa, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+      kappa=FLAGS.kappa, strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
       download=FLAGS.download))
 
 
@@ -62,10 +64,8 @@ def main(argv):
   settings = settings_from_flags()
   import_tensorflow_quietly()
   from evaluation.evaluate import evaluate  # pylint: disable=g-import-not-at-top  (TensorFlow)
-  from evaluation.evaluate import RESULTS_MD  # pylint: disable=g-import-not-at-top
-  evaluate(settings)
-  with open(os.path.join(settings.resolved_output_dir(), RESULTS_MD)) as f:
-    print(f.read(), end='')
+  _, markdown = evaluate(settings)
+  print(markdown, end='')
 
 
 define_eval_flags()

@@ -16,6 +16,7 @@ from absl import flags  # pylint: disable=g-import-not-at-top
 from run_support import cli
 from run_support.common_flags import define_common_flags
 from run_support.errors import UserError
+from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
 from training.config import TrainConfig
 from training.config import validate
@@ -63,6 +64,9 @@ def define_train_flags():
   flags.DEFINE_bool('adv_bn_training', None, "Run the training attack with batch norm in training "
                     "mode, updating its statistics, as Madry's CIFAR code (CIFAR default on).")
   # Reproducibility and speed.
+  define_strategy_flag('--batch_size stays the global batch; each replica trains on its slice.')
+  flags.DEFINE_bool('divergence_guard', d.divergence_guard, 'Stop with an error when the loss '
+                    'or weights stop being finite or test accuracy collapses to chance.')
   flags.DEFINE_bool('deterministic', d.deterministic, 'Enable TensorFlow op determinism.')
   flags.DEFINE_bool('jit_compile', d.jit_compile, 'XLA-compile the training step.')
   # Bookkeeping.

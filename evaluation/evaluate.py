@@ -25,6 +25,8 @@ from evaluation.suites import in_autoattack_chain
 from evaluation.suites import is_blackbox
 from evaluation.suites import suite_attacks
 from run_support.atomic_io import write_json_atomic
+from run_support.distribution import is_chief
+from run_support.distribution import make_strategy
 from run_support.atomic_io import write_text_atomic
 from run_support.errors import UserError
 
@@ -100,22 +102,32 @@ def autoattack_summary(results, spec, n):
           'robust_after': {r.name: r.accuracy for r in chain}}
 
 
-def evaluate(settings):
-  """Runs the evaluation described by validated `settings`; returns the results document."""
-  dataset = _dataset(settings)
-  settings = dataclasses.replace(settings, dataset=dataset)
-  spec = get_spec(dataset)
+def _load_models(settings, dataset):
+  """(target, black-box source or None) as Keras models."""
   if settings.madry_target:
     target = load_madry_checkpoint(settings.madry_path(), dataset)
   else:
     target = model_io.load_trained_model(settings.model_dir)
-  _check_input_shape(target, spec, f'the model at {settings.target_path()}')
-  configs = _attack_list(settings, dataset)
   source = None
   if settings.blackbox_source == MADRY_SOURCE:
     source = load_madry_checkpoint(settings.madry_path(), dataset)
   elif settings.blackbox_source:
     source = model_io.load_trained_model(settings.blackbox_source, '--blackbox_source')
+  return target, source
+
+
+def evaluate(settings):
+  """Runs the evaluation described by validated `settings`; returns the results document
+  and its Markdown table. Under multi_worker only the chief writes files."""
+  strategy = make_strategy(settings.strategy)  # before any other TensorFlow work
+  chief = is_chief(strategy)
+  dataset = _dataset(settings)
+  settings = dataclasses.replace(settings, dataset=dataset)
+  spec = get_spec(dataset)
+  with strategy.scope():
+    target, source = _load_models(settings, dataset)
+  _check_input_shape(target, spec, f'the model at {settings.target_path()}')
+  configs = _attack_list(settings, dataset)
   if source is not None:
     _check_input_shape(source, spec, f'--blackbox_source {settings.source_path()}')
   test = loader.load_split(dataset, 'test', settings.data_dir, settings.manual_dir, settings.download)
@@ -124,7 +136,8 @@ def evaluate(settings):
     raise UserError(f'--num_examples {n} exceeds the {len(test)} test images available')
 
   out_dir = settings.resolved_output_dir()
-  os.makedirs(out_dir, exist_ok=True)
+  if chief:
+    os.makedirs(out_dir, exist_ok=True)
   identity = settings.identity()
   done = _load_previous(os.path.join(out_dir, RESULTS_JSON), identity)
   predict = make_predict_fn(target)
@@ -148,10 +161,12 @@ def evaluate(settings):
     if autoattack:
       document.update(autoattack_acc=autoattack['autoattack_acc'], eps=autoattack['eps'],
                       n_examples=n, autoattack=autoattack)
-    write_json_atomic(os.path.join(out_dir, RESULTS_JSON), document)
-    write_text_atomic(os.path.join(out_dir, RESULTS_MD), markdown_table(results, accuracy) +
-                      ''.join(f'\n- WARNING: {w}' for w in warnings) + ('\n' if warnings else ''))
-    return document
+    markdown = (markdown_table(results, accuracy) + ''.join(f'\n- WARNING: {w}' for w in warnings) +
+                ('\n' if warnings else ''))
+    if chief:
+      write_json_atomic(os.path.join(out_dir, RESULTS_JSON), document)
+      write_text_atomic(os.path.join(out_dir, RESULTS_MD), markdown)
+    return document, markdown
 
   results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
   save(results + list(done.values()), [], None)
@@ -172,7 +187,8 @@ def evaluate(settings):
     result = attack_result(predict, crafting, config, threat, test, spec, n,
                            settings.eval_batch_size, settings.seed,
                            _progress_logger(config.name, position, len(configs)),
-                           only=still_robust if in_autoattack_chain(config) else None)
+                           only=still_robust if in_autoattack_chain(config) else None,
+                           strategy=strategy)
     result.config = recorded
     if in_autoattack_chain(config):
       still_robust = result.correct
@@ -188,6 +204,7 @@ def evaluate(settings):
   warnings = masking_warnings(results[1:], zero_grad, data_range=spec.pixel_max)
   for w in warnings:
     logging.warning('gradient masking? %s', w)
-  document = save(results, warnings, zero_grad)
-  logging.info('Evaluation done in %.1f s; wrote %s', time.perf_counter() - started, out_dir)
-  return document
+  document, markdown = save(results, warnings, zero_grad)
+  logging.info('Evaluation done in %.1f s; wrote %s', time.perf_counter() - started,
+               out_dir if chief else 'nothing (not the chief)')
+  return document, markdown

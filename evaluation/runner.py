@@ -11,6 +11,9 @@ import tensorflow as tf
 from attacks import AttackConfig
 from attacks import make_attack
 from data_input.pipeline import eval_batches
+from run_support.distribution import is_distributed
+from run_support.distribution import replicated_attack
+from run_support.distribution import splits_across_replicas
 
 
 _CONFIG_DEFAULTS = {f.name: f.default for f in dataclasses.fields(AttackConfig)
@@ -83,12 +86,15 @@ class _Sanity:
 
 
 def attack_result(target_predict, crafting_model, config, threat, split, spec, num_examples,
-                  batch_size, seed, on_batch=None, only=None):
+                  batch_size, seed, on_batch=None, only=None, strategy=None):
   """Crafts on `crafting_model` (the target itself for white-box) and scores on the target.
   `only` (bool per example) restricts the attack to those examples and counts the others
-  as already lost (AutoAttack's chain: each attack runs on the points still robust)."""
+  as already lost (AutoAttack's chain: each attack runs on the points still robust).
+  Under a multi-replica `strategy` each batch is split across the replicas."""
   lo, hi = 0.0, spec.pixel_max
   attack = make_attack(crafting_model, config, (lo, hi))
+  if strategy is not None and is_distributed(strategy) and splits_across_replicas(config):
+    attack = replicated_attack(strategy, attack)
   sanity = _Sanity(config, lo, hi)
   correct = []
   start = time.perf_counter()

@@ -6,6 +6,7 @@ from typing import Optional
 
 from data_input.specs import get_spec
 from run_support.errors import UserError
+from run_support.strategies import STRATEGIES
 
 # Suite names (their attacks are in evaluation/suites.py, which needs TensorFlow).
 SUITES = ('paper_whitebox', 'paper_blackbox', 'restarts', 'steps', 'unbounded', 'autoattack')
@@ -26,6 +27,7 @@ class EvalSettings:
   output_dir: Optional[str] = None       # default model_dir/eval
   seed: int = 0
   kappa: float = 50.0
+  strategy: str = 'default'
   data_dir: Optional[str] = None
   manual_dir: Optional[str] = None
   download: bool = False
@@ -74,6 +76,8 @@ def validate(s):
       raise UserError(f'--num_examples {s.num_examples} exceeds the {test_size} test images of {s.dataset}')
   if s.eval_batch_size <= 0:
     raise UserError(f'--eval_batch_size must be > 0, got {s.eval_batch_size}')
+  if s.strategy not in STRATEGIES:
+    raise UserError(f'--strategy must be one of {", ".join(STRATEGIES)}, got {s.strategy!r}')
   if s.kappa < 0:
     raise UserError(f'--kappa must be >= 0, got {s.kappa}')
   for suite in s.suites:

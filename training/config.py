@@ -9,6 +9,7 @@ from typing import Optional
 
 from data_input.specs import get_spec
 from run_support.errors import UserError
+from run_support.strategies import STRATEGIES
 
 # Madry's training configs (mnist_challenge / cifar10_challenge config.json + train.py),
 # including his training adversary (the paper describes CIFAR's as 7 steps).
@@ -64,6 +65,8 @@ class TrainConfig:
   adv_random_start: bool = True
   adv_bn_training: Optional[bool] = None  # attack with BN in training mode (Madry's CIFAR)
   seed: int = 0
+  strategy: str = 'default'   # tf.distribute: default, mirrored, multi_worker
+  divergence_guard: bool = True
   deterministic: bool = False
   jit_compile: bool = False
   data_dir: Optional[str] = None
@@ -151,6 +154,8 @@ def validate(cfg):
     _check(cfg.depth >= 10 and (cfg.depth - 4) % 6 == 0,
            f'--depth must be 6n+4 (10, 16, 22, 28, 34, ...), got {cfg.depth}')
     _check(cfg.width >= 1, f'--width must be >= 1, got {cfg.width}')
+  _check(cfg.strategy in STRATEGIES,
+         f'--strategy must be one of {", ".join(STRATEGIES)}, got {cfg.strategy}')
   _check(not os.path.isfile(cfg.model_dir), f'--model_dir {cfg.model_dir} is a file, not a folder')
   _check(cfg.manual_dir is None or os.path.isdir(cfg.manual_dir),
          f'--manual_dir {cfg.manual_dir} is not a folder')

@@ -28,11 +28,17 @@ from run_support.run_files import FLAGS_FILE
 from run_support.run_files import METRICS_FILE
 from run_support.run_files import MODEL_FILE
 from run_support.run_files import SUMMARY_SUBDIR
+from run_support.distribution import checkpoint_dir
+from run_support.distribution import is_chief
+from run_support.distribution import is_distributed
+from run_support.distribution import make_strategy
+from run_support.distribution import remove_scratch
+from training.guard import DivergenceGuard
 from training.objective import regularized_xent
+from training.objective import replica_objective
 from training.optimization import build_optimizer
 from training.optimization import current_learning_rate
 from training.progress import Progress
-
 
 
 @dataclasses.dataclass
@@ -98,38 +104,69 @@ def training_attack(model, spec, cfg):
   return Attack(model, config, (0.0, spec.pixel_max), score=False)
 
 
-def make_train_step(model, optimizer, spec, cfg):
-  """One compiled training step: noise, (adversary), forward, regularized loss, update."""
+def make_train_step(model, optimizer, spec, cfg, strategy=None):
+  """One compiled training step on the global batch: noise, (adversary), forward,
+  regularized loss, update. Under a multi-replica strategy each replica takes its slice of
+  the global batch and the loss terms are those of the global batch (training/objective.py)."""
+  strategy = strategy or tf.distribute.get_strategy()
+  distributed = is_distributed(strategy)
+  replicas = strategy.num_replicas_in_sync
+  per_replica = cfg.batch_size // replicas
   clip_range = (0.0, spec.pixel_max) if cfg.clip_noise else None
   attack = training_attack(model, spec, cfg)
 
   def objective(images, labels):
     logits = model(images, training=True)
-    terms = regularized_xent(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
-                             cfg.loss_reduction)
-    return logits, terms
+    if distributed:
+      share, terms = replica_objective(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
+                                       cfg.loss_reduction, cfg.batch_size)
+    else:
+      terms = regularized_xent(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
+                               cfg.loss_reduction)
+      share = terms['loss']
+    return logits, share, terms
 
-  @tf.function(jit_compile=cfg.jit_compile and attack is None)
-  def train_step(images, labels):
-    step = tf.cast(optimizer.iterations, tf.int64)
-    noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), step])
-    noisy = add_gaussian_noise(images, cfg.sigma, noise_seed, training=True, clip_range=clip_range)
+  def gradient_step(noisy, labels, step):
+    """Forward, loss and update on this replica's examples."""
     if attack is not None:
       adversarial, _ = attack(noisy, labels, seed=cfg.seed * 1000003 + step)
     with tf.GradientTape() as tape:
       if attack is None:
-        logits, terms = objective(noisy, labels)
+        logits, share, terms = objective(noisy, labels)
       else:  # Eq. 1; the clean pass is skipped at weight 0 (Madry's 100% adversarial)
-        logits, terms = objective(adversarial, labels)
+        logits, share, terms = objective(adversarial, labels)
         w = cfg.adv_clean_weight
         if w > 0:
-          _, clean_terms = objective(noisy, labels)
+          _, clean_share, clean_terms = objective(noisy, labels)
+          share = w * clean_share + (1 - w) * share
           terms = {k: w * clean_terms[k] + (1 - w) * terms[k] for k in terms}
-      total = terms['loss'] + tf.add_n([tf.constant(0.0)] + list(model.losses))
+      regularization = tf.add_n([tf.constant(0.0)] + list(model.losses)) / replicas
+      total = share + regularization
     grads = tape.gradient(total, model.trainable_variables)
     optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    accuracy = tf.reduce_mean(tf.cast(tf.argmax(logits, -1) == labels, tf.float32))
-    return dict(terms, total_loss=total, accuracy=accuracy)
+    correct = tf.reduce_sum(tf.cast(tf.argmax(logits, -1) == labels, tf.float32))
+    return terms, regularization, correct
+
+  def replica_step(noisy, labels, step):
+    ctx = tf.distribute.get_replica_context()
+    start = ctx.replica_id_in_sync_group * per_replica
+    terms, regularization, correct = gradient_step(
+        noisy[start:start + per_replica], labels[start:start + per_replica], step)
+    total = lambda v: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v)
+    return dict(terms, total_loss=terms['loss'] + total(regularization),
+                accuracy=total(correct) / cfg.batch_size)
+
+  @tf.function(jit_compile=cfg.jit_compile and attack is None and not distributed)
+  def train_step(images, labels):
+    step = tf.cast(optimizer.iterations, tf.int64)
+    noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), step])
+    noisy = add_gaussian_noise(images, cfg.sigma, noise_seed, training=True, clip_range=clip_range)
+    if not distributed:
+      terms, regularization, correct = gradient_step(noisy, labels, step)
+      return dict(terms, total_loss=terms['loss'] + regularization,
+                  accuracy=correct / cfg.batch_size)
+    out = strategy.run(replica_step, args=(noisy, labels, step))
+    return {k: strategy.experimental_local_results(v)[0] for k, v in out.items()}
 
   return train_step
 
@@ -140,10 +177,35 @@ def _write_scalars(writer, step, scalars):
       tf.summary.scalar(name, value)
 
 
+def _iterations(optimizer):
+  """The optimizer's step count (also when its variable is a distributed one)."""
+  return int(tf.convert_to_tensor(optimizer.iterations))
+
+
+def _restore(checkpoint, directory):
+  """Restores the latest checkpoint in `directory`, if any; its step or 0."""
+  latest = tf.train.latest_checkpoint(directory)
+  if not latest:
+    return None
+  try:
+    checkpoint.restore(latest).assert_existing_objects_matched()
+  except (tf.errors.OpError, AssertionError, ValueError) as e:
+    raise UserError(f'cannot restore {latest}: {str(e).splitlines()[0]}; move the checkpoint '
+                    'away to start afresh') from None
+  return latest
+
+
 def train(cfg, data=None):
   """Runs (or resumes) training for a resolved, validated config; returns final metrics."""
+  strategy = make_strategy(cfg.strategy)  # before any other TensorFlow work
+  replicas = strategy.num_replicas_in_sync
+  if cfg.batch_size % replicas:
+    raise UserError(f'--batch_size {cfg.batch_size} (global) must divide evenly among the '
+                    f'{replicas} replicas of --strategy={cfg.strategy}')
+  chief = is_chief(strategy)
   spec = get_spec(cfg.dataset)
-  _prepare_model_dir(cfg)
+  if chief:
+    _prepare_model_dir(cfg)
   keras.utils.set_random_seed(cfg.seed)
   if cfg.deterministic:
     tf.config.experimental.enable_op_determinism()
@@ -153,35 +215,39 @@ def train(cfg, data=None):
     raise UserError(f'--final_eval_examples {cfg.final_eval_examples} exceeds the '
                     f'{len(data.test)} test examples available')
 
-  model = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
-  optimizer = build_optimizer(cfg)
-  optimizer.build(model.trainable_variables)
-  train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
-  checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds=train_seconds)
-  manager = tf.train.CheckpointManager(
-      checkpoint, os.path.join(cfg.model_dir, CHECKPOINT_SUBDIR), max_to_keep=cfg.keep_checkpoints,
-      step_counter=optimizer.iterations)
-  if manager.latest_checkpoint:
-    try:
-      checkpoint.restore(manager.latest_checkpoint).assert_existing_objects_matched()
-    except (tf.errors.OpError, AssertionError, ValueError) as e:
-      raise UserError(f'cannot restore {manager.latest_checkpoint}: {str(e).splitlines()[0]}') from None
-    logging.info('Resumed from %s at step %d.', manager.latest_checkpoint, int(optimizer.iterations))
-  start_step = int(optimizer.iterations)
+  with strategy.scope():
+    model = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
+    optimizer = build_optimizer(cfg)
+    optimizer.build(model.trainable_variables)
+    train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
+    checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds=train_seconds)
+  chief_dir = os.path.join(cfg.model_dir, CHECKPOINT_SUBDIR)
+  save_dir = checkpoint_dir(chief_dir, strategy)
+  manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.keep_checkpoints,
+                                       step_counter=optimizer.iterations)
+  guard = DivergenceGuard(spec.num_classes, cfg.train_steps, cfg.divergence_guard)
+  latest = _restore(checkpoint, chief_dir)  # every worker resumes from the chief's checkpoint
+  if latest:
+    logging.info('Resumed from %s at step %d.', latest, _iterations(optimizer))
+    guard.kept_checkpoint(latest, _iterations(optimizer))
+  start_step = _iterations(optimizer)
 
   batches = TrainBatches(train_split, spec, cfg.batch_size, cfg.seed, cfg.augment)
-  train_step = make_train_step(model, optimizer, spec, cfg)
+  train_step = make_train_step(model, optimizer, spec, cfg, strategy)
   predict = make_predict_fn(model, cfg.jit_compile)
-  writer = tf.summary.create_file_writer(os.path.join(cfg.model_dir, SUMMARY_SUBDIR))
+  writer = (tf.summary.create_file_writer(os.path.join(cfg.model_dir, SUMMARY_SUBDIR)) if chief
+            else tf.summary.create_noop_writer())
   progress = Progress(cfg.train_steps, start_step, cfg.batch_size)
-  logging.info('Training %s on %d %s images (%s) from step %d to %d.', model.name,
-               len(train_split), cfg.dataset, data.train.source, start_step, cfg.train_steps)
+  logging.info('Training %s on %d %s images (%s) from step %d to %d; %d replica(s), %d '
+               'examples each.', model.name, len(train_split), cfg.dataset, data.train.source,
+               start_step, cfg.train_steps, replicas, cfg.batch_size // replicas)
 
   segment_start = time.perf_counter()
   step = start_step
   for images, labels in batches.iterate(start_step, cfg.train_steps):
     out = train_step(images, labels)
     step += 1
+    guard.check_step(step, out)
     if step % cfg.log_every == 0 or step == cfg.train_steps:
       lr = current_learning_rate(optimizer)  # the rate of the next step
       line = progress.update(step)
@@ -197,26 +263,31 @@ def train(cfg, data=None):
       acc, _ = clean_accuracy(predict, data.test, spec, cfg.eval_batch_size, n)
       logging.info('step %d: clean accuracy %.4f on the first %d test images', step, acc, n)
       _write_scalars(writer, step, {'test/accuracy': acc})
+      guard.check_accuracy(step, acc)
     if step % cfg.checkpoint_every == 0 or step == cfg.train_steps:
+      guard.check_weights(step, model.trainable_variables)
       train_seconds.assign_add(time.perf_counter() - segment_start)
       segment_start = time.perf_counter()
-      manager.save(checkpoint_number=step)
+      guard.kept_checkpoint(manager.save(checkpoint_number=step), step)
   writer.flush()
+  remove_scratch(save_dir, chief_dir)
 
   test_acc, n_test = clean_accuracy(predict, data.test, spec, cfg.eval_batch_size,
                                     cfg.final_eval_examples)
-  save_keras_model_atomic(model, os.path.join(cfg.model_dir, MODEL_FILE))
   metrics = {
-      'global_step': int(optimizer.iterations),
+      'global_step': _iterations(optimizer),
       'test_accuracy': test_acc,
       'test_examples': n_test,
       'test_split': {'source': data.test.source, 'partial': data.test.partial,
                      'file_order': data.test.file_order, 'which': f'first {n_test}'},
       'train_examples': len(train_split),
       'train_seconds': float(train_seconds.numpy()),
+      'replicas': replicas,
       'config': dataclasses.asdict(cfg),
   }
-  write_json_atomic(os.path.join(cfg.model_dir, METRICS_FILE), metrics)
+  if chief:
+    save_keras_model_atomic(model, os.path.join(cfg.model_dir, MODEL_FILE))
+    write_json_atomic(os.path.join(cfg.model_dir, METRICS_FILE), metrics)
   logging.info('Done: step %d, clean test accuracy %.4f on %d images; wrote %s.',
-               metrics['global_step'], test_acc, n_test, cfg.model_dir)
+               metrics['global_step'], test_acc, n_test, cfg.model_dir if chief else 'nothing')
   return metrics

@@ -1,6 +1,7 @@
 """Optimizer and learning-rate schedule following Madry's configs."""
 
 import keras
+import tensorflow as tf
 
 
 def learning_rate_schedule(cfg):
@@ -27,4 +28,4 @@ def build_optimizer(cfg):
 
 def current_learning_rate(optimizer):
   """The rate the next step will use, as a Python float."""
-  return float(optimizer.learning_rate)
+  return float(tf.convert_to_tensor(optimizer.learning_rate))
