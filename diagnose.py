@@ -39,6 +39,8 @@ def main(argv):
     raise UserError('give --model_dirs=DIR[,DIR...]')
   if not FLAGS.output_dir:
     raise UserError('give --output_dir')
+  if os.path.isfile(FLAGS.output_dir):
+    raise UserError(f'--output_dir {FLAGS.output_dir} is a file, not a folder')
   for d in FLAGS.model_dirs:
     if not os.path.isdir(d):
       raise UserError(f'--model_dirs: {d} is not a folder')

@@ -78,7 +78,10 @@ def diagnose(s):
   extent = s.landscape_extent if s.landscape_extent is not None else DEFAULT_EXTENT[dataset]
   models = {model_label(d): load_any(d, dataset) for d in s.model_dirs}
   test = loader.load_split(dataset, 'test', s.data_dir, s.manual_dir)
-  n = min(s.num_examples, len(test))
+  if s.num_examples > len(test):
+    raise UserError(f'--num_examples {s.num_examples} exceeds the {len(test)} test images '
+                    'available')
+  n = s.num_examples
   os.makedirs(s.output_dir, exist_ok=True)
   started = time.perf_counter()
   quantities, activity, document = {}, {}, {'models': {}}

@@ -19,7 +19,6 @@ import subprocess
 import sys
 import time
 
-from absl import app
 from absl import flags
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -3,15 +3,11 @@ and the gradient-masking alarms."""
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from attacks import AttackConfig
-from conftest import MNIST_DIR
-from conftest import REPO_ROOT
 from conftest import needs_mnist
 from conftest import run_main
 import eval as eval_main
@@ -79,41 +75,6 @@ def test_natural_model_falls_to_zero_under_pgd(two_models, tfds_mnist_dir, tmp_p
   by_name = {a['name']: a for a in _results(out)['attacks']}
   assert by_name['pgd40']['accuracy'] < 0.05
   assert by_name['unbounded_pgd200_step0.01_epsinf']['accuracy'] == 0.0
-
-
-def _run_eval_cli(*args):
-  return subprocess.run([sys.executable, os.path.join(REPO_ROOT, 'eval.py'), *args],
-                        capture_output=True, text=True, timeout=180, cwd=REPO_ROOT)
-
-
-@pytest.mark.parametrize('args,message', [
-    (['--suite=bogus'], 'unknown --suite'),
-    (['--num_examples=0'], '--num_examples must be > 0'),
-    (['--model_dir=/nonexistent'], 'is not a folder'),
-    (['--attacks=x:steps=ten'], "invalid literal"),
-    (['--attacks=x:speed=3'], 'unknown setting'),
-    (['--suite=paper_blackbox'], 'need --blackbox_source'),
-    (['--num_examples=20000', '--dataset=mnist'], 'exceeds the 10000 test images'),
-])
-@needs_mnist
-def test_bad_eval_input_fails_with_one_line(two_models, tfds_mnist_dir, args, message):
-  result = _run_eval_cli(f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
-                         *args)
-  lines = result.stderr.strip().splitlines()
-  assert result.returncode == 2 and len(lines) == 1, result.stderr
-  assert message in lines[0] and lines[0].startswith('eval.py: error: ')
-
-
-def test_model_dir_without_model_is_refused(tmp_path):
-  result = _run_eval_cli(f'--model_dir={tmp_path}', '--dataset=mnist')
-  assert result.returncode == 2 and 'has no model.keras' in result.stderr
-
-
-def test_truncated_model_file_is_refused(tmp_path):
-  (tmp_path / 'model.keras').write_bytes(b'PK\x03\x04 truncated')
-  result = _run_eval_cli(f'--model_dir={tmp_path}', '--dataset=mnist')
-  assert result.returncode == 2 and 'cannot load' in result.stderr
-  assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_attack_spec_defaults_follow_the_dataset():

@@ -135,6 +135,10 @@ def validate(cfg):
   _check(cfg.eval_examples >= 0, f'--eval_examples must be >= 0, got {cfg.eval_examples}')
   _check(cfg.final_eval_examples is None or cfg.final_eval_examples > 0,
          f'--final_eval_examples must be > 0, got {cfg.final_eval_examples}')
+  test_size = get_spec(cfg.dataset).split_sizes['test']
+  _check(cfg.final_eval_examples is None or cfg.final_eval_examples <= test_size,
+         f'--final_eval_examples {cfg.final_eval_examples} exceeds the {test_size} test images '
+         f'of {cfg.dataset}')
   _check(cfg.learning_rate > 0, f'--learning_rate must be > 0, got {cfg.learning_rate}')
   _check(0 < cfg.lr_decay_factor <= 1, f'--lr_decay_factor must be in (0, 1], got {cfg.lr_decay_factor}')
   fractions = list(cfg.lr_decay_fractions)

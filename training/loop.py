@@ -62,8 +62,8 @@ def _drop_holdout(split, holdout):
   return dataclasses.replace(split, images=split.images[holdout:], labels=split.labels[holdout:])
 
 
-def _prepare_model_dir(cfg):
-  """Creates model_dir; refuses one that holds a run with other settings."""
+def _check_model_dir(cfg):
+  """Creates model_dir; refuses one that cannot be written or holds other settings."""
   try:
     os.makedirs(cfg.model_dir, exist_ok=True)
     probe = os.path.join(cfg.model_dir, '.write_test')
@@ -90,7 +90,12 @@ def _prepare_model_dir(cfg):
       logging.warning('--train_steps changed from %d to %d for %s; learning-rate boundaries '
                       '(fractions of train_steps) move with it.', saved_steps, cfg.train_steps,
                       cfg.model_dir)
-  write_json_atomic(path, {'identity': cfg.identity(), 'config': dataclasses.asdict(cfg)})
+
+
+def _record_config(cfg):
+  """run_config.json (what eval.py and a resumed run read) and flags.cfg (to rerun)."""
+  write_json_atomic(os.path.join(cfg.model_dir, CONFIG_FILE),
+                    {'identity': cfg.identity(), 'config': dataclasses.asdict(cfg)})
   write_text_atomic(os.path.join(cfg.model_dir, FLAGS_FILE), cfg.as_flags())
 
 
@@ -189,14 +194,26 @@ def _restore(checkpoint, directory):
     return None
   try:
     checkpoint.restore(latest).assert_existing_objects_matched()
-  except (tf.errors.OpError, AssertionError, ValueError) as e:
-    raise UserError(f'cannot restore {latest}: {str(e).splitlines()[0]}; move the checkpoint '
-                    'away to start afresh') from None
+  except (tf.errors.OpError, AssertionError, ValueError, IndexError, KeyError) as e:
+    reason = (str(e).splitlines() or [type(e).__name__])[0]
+    raise UserError(f'cannot restore {latest} (truncated or from another model?): {reason}; '
+                    'move the checkpoint away to start afresh') from None
   return latest
 
 
 def train(cfg, data=None):
-  """Runs (or resumes) training for a resolved, validated config; returns final metrics."""
+  """Runs (or resumes) training for a resolved, validated config; returns final metrics.
+  A run that fails on bad input leaves no new empty model_dir behind."""
+  existed = os.path.isdir(cfg.model_dir)
+  try:
+    return _train(cfg, data)
+  except UserError:
+    if not existed and os.path.isdir(cfg.model_dir) and not os.listdir(cfg.model_dir):
+      os.rmdir(cfg.model_dir)
+    raise
+
+
+def _train(cfg, data):
   strategy = make_strategy(cfg.strategy)  # before any other TensorFlow work
   replicas = strategy.num_replicas_in_sync
   if cfg.batch_size % replicas:
@@ -205,15 +222,10 @@ def train(cfg, data=None):
   chief = is_chief(strategy)
   spec = get_spec(cfg.dataset)
   if chief:
-    _prepare_model_dir(cfg)
+    _check_model_dir(cfg)
   keras.utils.set_random_seed(cfg.seed)
   if cfg.deterministic:
     tf.config.experimental.enable_op_determinism()
-  data = data or load_data(cfg)
-  train_split = _drop_holdout(data.train, cfg.train_holdout)
-  if cfg.final_eval_examples is not None and cfg.final_eval_examples > len(data.test):
-    raise UserError(f'--final_eval_examples {cfg.final_eval_examples} exceeds the '
-                    f'{len(data.test)} test examples available')
 
   with strategy.scope():
     model = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
@@ -231,6 +243,13 @@ def train(cfg, data=None):
     logging.info('Resumed from %s at step %d.', latest, _iterations(optimizer))
     guard.kept_checkpoint(latest, _iterations(optimizer))
   start_step = _iterations(optimizer)
+  data = data or load_data(cfg)  # after the checkpoint: a broken one fails without waiting
+  train_split = _drop_holdout(data.train, cfg.train_holdout)
+  if cfg.final_eval_examples is not None and cfg.final_eval_examples > len(data.test):
+    raise UserError(f'--final_eval_examples {cfg.final_eval_examples} exceeds the '
+                    f'{len(data.test)} test examples available')
+  if chief:
+    _record_config(cfg)
 
   batches = TrainBatches(train_split, spec, cfg.batch_size, cfg.seed, cfg.augment)
   train_step = make_train_step(model, optimizer, spec, cfg, strategy)
