@@ -119,3 +119,11 @@ def test_saved_model_reloads_with_identical_logits(tmp_path):
   model.save(path)
   reloaded = keras.models.load_model(path)
   np.testing.assert_array_equal(reloaded(images, training=False), model(images, training=False))
+
+
+def test_forward_flops_of_the_mnist_cnn_by_hand():
+  from madry_compat.flops import forward_flops  # pylint: disable=g-import-not-at-top
+  conv1 = 28 * 28 * (5 * 5 * 1) * 32       # SAME padding, stride 1
+  conv2 = 14 * 14 * (5 * 5 * 32) * 64      # after 2x2 pooling
+  dense = 7 * 7 * 64 * 1024 + 1024 * 10
+  assert forward_flops(build_model('mnist')) == 2 * (conv1 + conv2 + dense)

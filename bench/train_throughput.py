@@ -1,0 +1,164 @@
+"""Benchmark: training throughput of each method on Madry's models, its cost against
+natural training, and achieved FLOP/s against this machine's fp32 matmul peak.
+
+Methods: natural, label smoothing + noise, logit squeezing + noise (the paper's cheap
+regularizers), and Madry's PGD adversarial training (MNIST PGD-40; CIFAR PGD-7 on a
+small WideResNet); optionally natural training with XLA. Each method's real compiled
+training step (training.loop.make_train_step) runs on fixed real-size batches; methods
+are timed round-robin, `--repeats` times each, and medians are reported.
+
+FLOPs are counted analytically: 2 * MACs of every Conv2D and Dense layer for one forward
+pass of one image (F). A training step costs 3F per image (forward, backward to the
+activations, backward to the weights); a PGD step 2F (forward and backward to the
+input; the weights' gradients are not taken); PGD-k adversarial training k * 2F + 3F.
+
+  python bench/train_throughput.py --repeats=5
+
+Prints a Markdown table (paste into docs/benchmarks.md) and writes --output JSON.
+"""
+
+import dataclasses
+import os
+import platform
+import statistics
+import time
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
+import numpy as np
+import tensorflow as tf
+
+from data_input.specs import get_spec
+from madry_compat import build_model
+from madry_compat.flops import forward_flops
+from run_support.atomic_io import write_json_atomic
+from training.config import TrainConfig
+from training.loop import make_train_step
+from training.optimization import build_optimizer
+
+flags.DEFINE_list('datasets', ['mnist', 'cifar10'], 'Which models to benchmark.')
+flags.DEFINE_integer('repeats', 5, 'Timed repeats per method; medians are reported.')
+flags.DEFINE_float('seconds', 4.0, 'Rough length of one timed repeat.')
+flags.DEFINE_integer('cifar_depth', 10, 'WideResNet depth of the CIFAR benchmark (Madry: 34).')
+flags.DEFINE_integer('cifar_width', 2, 'WideResNet width of the CIFAR benchmark (Madry: 10).')
+flags.DEFINE_bool('xla', True, 'Also time natural training with jit_compile.')
+flags.DEFINE_string('output', 'bench/results/train_throughput.json', 'JSON results.')
+FLAGS = flags.FLAGS
+
+METHODS = {  # name -> (TrainConfig overrides per dataset family)
+    'natural': {'mnist': {}, 'cifar': {}},
+    'label smoothing + noise': {'mnist': dict(alpha=0.95, sigma=0.3),
+                                'cifar': dict(alpha=0.95, sigma=20.0)},
+    'logit squeezing + noise': {'mnist': dict(beta=0.5, sigma=0.5),
+                                'cifar': dict(beta=10.0, sigma=20.0)},
+    'PGD adversarial training': {'mnist': dict(adv_train=True),   # PGD-40
+                                 'cifar': dict(adv_train=True)},  # PGD-7
+}
+
+
+def matmul_peak(size=2048, repeats=5):
+  """Median fp32 GFLOP/s of a square matmul chain: the machine's practical peak."""
+  a = tf.random.uniform([size, size])
+  b = tf.random.uniform([size, size])
+
+  @tf.function
+  def chain():
+    c = a
+    for _ in range(4):
+      c = tf.matmul(c, b) * 1e-3
+    return tf.reduce_sum(c)
+  chain().numpy()
+  rates = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    chain().numpy()
+    rates.append(4 * 2 * size ** 3 / (time.perf_counter() - start) / 1e9)
+  return statistics.median(rates), rates
+
+
+@dataclasses.dataclass
+class Bench:
+  label: str
+  dataset: str
+  step: object
+  batch: tuple
+  batch_size: int
+  flops_per_image: float
+  steps_per_repeat: int = 1
+  rates: list = dataclasses.field(default_factory=list)
+
+  def time_once(self):
+    start = time.perf_counter()
+    for _ in range(self.steps_per_repeat):
+      out = self.step(*self.batch)
+    float(out['total_loss'])
+    self.rates.append(self.steps_per_repeat * self.batch_size / (time.perf_counter() - start))
+
+
+def _make(dataset, label, overrides, xla=False):
+  spec = get_spec(dataset)
+  cfg = TrainConfig(dataset=dataset, depth=FLAGS.cifar_depth, width=FLAGS.cifar_width,
+                    jit_compile=xla, model_dir='unused', **overrides).resolved()
+  model = build_model(dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
+  optimizer = build_optimizer(cfg)
+  optimizer.build(model.trainable_variables)
+  step = make_train_step(model, optimizer, spec, cfg)
+  rng = np.random.default_rng(0)
+  images = tf.constant(rng.random((cfg.batch_size, *spec.image_shape), np.float32) * spec.pixel_max)
+  labels = tf.constant(rng.integers(0, spec.num_classes, cfg.batch_size), tf.int64)
+  f = forward_flops(model)
+  per_image = 3 * f + (2 * f * cfg.adv_steps if cfg.adv_train else 0)
+  bench = Bench(label + (' (XLA)' if xla else ''), dataset, step, (images, labels),
+                cfg.batch_size, per_image)
+  bench.step(*bench.batch)  # trace and warm up
+  start = time.perf_counter()
+  float(bench.step(*bench.batch)['total_loss'])
+  bench.steps_per_repeat = max(1, int(FLAGS.seconds / (time.perf_counter() - start)))
+  return bench, cfg, f
+
+
+def main(argv):
+  del argv
+  peak, peak_runs = matmul_peak()
+  benches, models = [], {}
+  for dataset in FLAGS.datasets:
+    family = 'mnist' if dataset == 'mnist' else 'cifar'
+    for label, overrides in METHODS.items():
+      bench, cfg, f = _make(dataset, label, overrides[family])
+      benches.append(bench)
+      models[dataset] = dict(forward_flops=f, batch_size=cfg.batch_size,
+                             adv_steps=cfg.adv_steps, depth=cfg.depth, width=cfg.width)
+    if FLAGS.xla:
+      benches.append(_make(dataset, 'natural', {}, xla=True)[0])
+  for _ in range(FLAGS.repeats):  # round-robin, so drifts in machine load hit every method
+    for bench in benches:
+      bench.time_once()
+
+  rows, results = [], []
+  for bench in benches:
+    natural = next(b for b in benches if b.dataset == bench.dataset and b.label == 'natural')
+    rate = statistics.median(bench.rates)
+    cost = statistics.median(natural.rates) / rate
+    gflops = rate * bench.flops_per_image / 1e9
+    results.append(dict(dataset=bench.dataset, method=bench.label, images_per_sec=rate,
+                        all_repeats=bench.rates, cost_vs_natural=cost,
+                        flops_per_image=bench.flops_per_image, gflops_per_sec=gflops,
+                        fraction_of_matmul_peak=gflops / peak))
+    rows.append(f'| {bench.dataset} | {bench.label} | {rate:.1f} | {cost:.2f}x | '
+                f'{gflops:.1f} | {gflops / peak:.0%} | '
+                f'{", ".join(f"{r:.1f}" for r in bench.rates)} |')
+  print(f'fp32 matmul peak: {peak:.1f} GFLOP/s (median; runs {", ".join(f"{r:.1f}" for r in peak_runs)})')
+  print('| dataset | method | images/s (median) | cost vs natural | GFLOP/s | of matmul peak | all repeats |')
+  print('|---|---|---|---|---|---|---|')
+  print('\n'.join(rows))
+  os.makedirs(os.path.dirname(FLAGS.output), exist_ok=True)
+  write_json_atomic(FLAGS.output, {'machine': {'platform': platform.platform(), 'processor': platform.processor(),
+                           'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
+               'matmul_peak_gflops': peak, 'matmul_runs': peak_runs, 'models': models,
+               'repeats': FLAGS.repeats, 'results': results})
+
+
+if __name__ == '__main__':
+  app.run(main)
