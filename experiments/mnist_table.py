@@ -1,7 +1,8 @@
 """Reruns the paper's MNIST study (Tables 2/6) at CPU scale with one command.
 
 Trains each model with train.py and evaluates it with eval.py (both as subprocesses, so
-every step is a command a user can rerun by hand), then gathers the results into
+every step is a command a user can rerun by hand), runs diagnose.py over all of them
+(epsilon_L, gradient gap, dead neurons, landscapes), then gathers the results into
 <runs_dir>/study.json and <runs_dir>/table.md. Work already done is skipped: a model whose
 final_metrics.json reached its step budget is not retrained, and eval.py itself skips
 attacks already in its results.json. Killed half-way, the same command carries on.
@@ -174,8 +175,7 @@ def summarize(models):
         metrics = json.load(f)
     except (OSError, ValueError):
       continue
-    results = _results(os.path.join(d, 'eval'))
-    results.update(_results(os.path.join(d, 'eval_extra')))
+    results = {**_results(os.path.join(d, 'eval_extra')), **_results(os.path.join(d, 'eval'))}
     acc = {k: round(100 * v['accuracy'], 1) for k, v in results.items()}
     seconds = {k: v['seconds'] for k, v in results.items()}
     study[model.name] = {'label': model.label, 'steps': metrics['global_step'],
@@ -189,10 +189,11 @@ def summarize(models):
                 f'{cell("pgd40_xent")} ({ref("pgd_xent")}) | {cell("pgd40_cw")} ({ref("pgd_cw")}) | '
                 f'{cell("bb_fgsm_cw")} ({ref("bb_fgsm")}) | {cell("bb_pgd40_xent")} / '
                 f'{cell("bb_pgd40_cw")} ({ref("bb_pgd")}) | {cell("pgd100_cw")} | '
-                f'{cell("pgd40_xent_restarts10")} | {cell("autoattack")} |')
+                f'{cell("pgd40_xent_restarts10")} | {cell("aa_square")} |')
   header = ('| model | steps | clean | PGD-40 xent (paper) | PGD-40 CW (paper) | '
             'bb FGSM-CW (paper) | bb PGD-40 xent / CW (paper) | PGD-100 CW | '
-            'PGD-40 xent x10 restarts | AutoAttack |\n|' + '---|' * 10 + '\n')
+            f'PGD-40 xent x10 restarts | AutoAttack (first {FLAGS.extra_num_examples or FLAGS.num_examples}) |\n|' +
+            '---|' * 10 + '\n')
   write_json_atomic(os.path.join(FLAGS.runs_dir, 'study.json'), study)
   write_text_atomic(os.path.join(FLAGS.runs_dir, 'table.md'), header + '\n'.join(rows) + '\n')
   return header + '\n'.join(rows)
@@ -213,6 +214,13 @@ def main(argv):
       _run(command, f'{model.name}_eval.log')
     if not FLAGS.dry_run:
       summarize(models)
+  diagnostics = os.path.join(FLAGS.runs_dir, 'diagnostics')
+  if os.path.exists(os.path.join(diagnostics, 'diagnostics.json')):
+    print('diagnostics: done, skipping', flush=True)
+  else:
+    _run(['diagnose.py', f'--model_dirs={",".join(model_dir(m.name) for m in models)}',
+          f'--num_examples={min(FLAGS.num_examples, 500)}', f'--manual_dir={FLAGS.manual_dir}',
+          f'--output_dir={diagnostics}'], 'diagnose.log')
   if not FLAGS.dry_run:
     print(summarize(models))
 
