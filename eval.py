@@ -43,7 +43,7 @@ def define_eval_flags():
                       '`checkpoint` file, or a prefix such as .../checkpoint-70000. Evaluated '
                       'itself when --model_dir is not given (with --dataset); default for '
                       f'--blackbox_source=madry_ckpt: {DEFAULT_MADRY_DIR}.')
-  define_strategy_flag('Each attack batch is split across the replicas.')
+  define_strategy_flag()
   flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (50; the first author's "
                      'later code used 0).')
 

@@ -64,7 +64,7 @@ def define_train_flags():
   flags.DEFINE_bool('adv_bn_training', None, "Run the training attack with batch norm in training "
                     "mode, updating its statistics, as Madry's CIFAR code (CIFAR default on).")
   # Reproducibility and speed.
-  define_strategy_flag('--batch_size stays the global batch; each replica trains on its slice.')
+  define_strategy_flag()
   flags.DEFINE_bool('divergence_guard', d.divergence_guard, 'Stop with an error when the loss '
                     'or weights stop being finite or test accuracy collapses to chance.')
   flags.DEFINE_bool('deterministic', d.deterministic, 'Enable TensorFlow op determinism.')

@@ -194,9 +194,32 @@ def summarize(models):
             'bb FGSM-CW (paper) | bb PGD-40 xent / CW (paper) | PGD-100 CW | '
             f'PGD-40 xent x10 restarts | AutoAttack (first {FLAGS.extra_num_examples or FLAGS.num_examples}) |\n|' +
             '---|' * 10 + '\n')
+  text = header + '\n'.join(rows) + '\n' + _diagnostics_table(models)
   write_json_atomic(os.path.join(FLAGS.runs_dir, 'study.json'), study)
-  write_text_atomic(os.path.join(FLAGS.runs_dir, 'table.md'), header + '\n'.join(rows) + '\n')
-  return header + '\n'.join(rows)
+  write_text_atomic(os.path.join(FLAGS.runs_dir, 'table.md'), text)
+  return text
+
+
+def _diagnostics_table(models):
+  """Medians of Eq. 4's quantities and the dead penultimate neurons, per model."""
+  try:
+    with open(os.path.join(FLAGS.runs_dir, 'diagnostics', 'diagnostics.json')) as f:
+      document = json.load(f)
+  except (OSError, ValueError):
+    return ''
+  lines = ['', f'Diagnostics (diagnose.py, {document["examples"]}, epsilon '
+           f'{document["epsilon"]:g}; medians):', '',
+           '| model | logit gap | gradient gap | epsilon_L | inactive penultimate neurons |',
+           '|---|---|---|---|---|']
+  for model in models:
+    entry = next((v for k, v in document['models'].items()
+                  if k == model.name or k.startswith(model.name + ' (')), None)
+    if entry:
+      m = {k: v['median'] for k, v in entry['summary'].items()}
+      lines.append(f'| {model.label} | {m["logit_gap"]:.3g} | {m["gradient_gap"]:.3g} | '
+                   f'{m["epsilon_L"]:.3g} | {entry["inactive_penultimate_neurons"]} of '
+                   f'{entry["penultimate_neurons"]} |')
+  return '\n'.join(lines) + '\n'
 
 
 def main(argv):

@@ -6,8 +6,13 @@ from absl import flags
 STRATEGIES = ('default', 'mirrored', 'multi_worker')
 
 
-def define_strategy_flag(what_is_split):
+def define_strategy_flag():
+  """--strategy, shared by train.py and eval.py (defined once per process)."""
+  if 'strategy' in flags.FLAGS:
+    return
   flags.DEFINE_enum('strategy', 'default', list(STRATEGIES),
                     'tf.distribute strategy: one device (default), every local device '
                     '(mirrored: GPUs, else logical CPUs), or the workers of TF_CONFIG '
-                    f'(multi_worker; only the chief writes). {what_is_split}')
+                    '(multi_worker; only the chief writes). Training: --batch_size stays the '
+                    'global batch, each replica takes its slice. Evaluation: each attack '
+                    'batch is split across the replicas.')
