@@ -42,32 +42,32 @@ class Model:
   paper: dict          # the paper's Table 6 numbers for the closest row (100k steps unless said)
 
 
-# The paper's numbers (Table 6 / Table 2; PGD-40 white-box xent and CW, black-box FGSM-CW
-# and PGD from the natural model). None where the paper has no such entry.
+# The paper's numbers for the closest row of Table 6 / Table 2 (test accuracy, white-box
+# PGD-40 on xent and CW, black-box FGSM-CW and PGD from the natural model, in percent).
 MODELS = (
     Model('natural', 'natural', (), 'natural_steps',
-          dict(clean=99.2, pgd_xent=0.0, pgd_cw=0.0, bb_fgsm=None, bb_pgd=None,
-               note="Madry's natural model (Madry et al. 2018)")),
+          dict(clean=None, pgd_xent=None, pgd_cw=None, bb_fgsm=None, bb_pgd=None,
+               note='no natural row in Tables 2/6 (it is the black-box source)')),
     Model('noise_sigma0.5', 'sigma=0.5', ('--sigma=0.5',), 'reg_steps',
-          dict(clean=99.27, pgd_xent=5.18, pgd_cw=1.95, bb_fgsm=None, bb_pgd=None,
-               note='Table 6, alpha 0, beta 0, sigma 0.5, 100k')),
+          dict(clean=98.97, pgd_xent=5.18, pgd_cw=1.95, bb_fgsm=84.23, bb_pgd=86.21,
+               note='Table 6: alpha 0, beta 0, sigma 0.5, 100k')),
     Model('ls0.95_sigma0', 'alpha=0.95', ('--alpha=0.95',), 'reg_steps',
-          dict(clean=None, pgd_xent=0.0, pgd_cw=0.0, bb_fgsm=None, bb_pgd=None,
-               note='Table 6, alpha 0.95, sigma 0, 400k')),
+          dict(clean=99.21, pgd_xent=0.0, pgd_cw=0.0, bb_fgsm=16.76, bb_pgd=19.81,
+               note='Table 6: alpha 0.95, sigma 0, 400k')),
     Model('ls0.95_sigma0.3', 'alpha=0.95, sigma=0.3', ('--alpha=0.95', '--sigma=0.3'),
           'reg_steps',
-          dict(clean=99.4, pgd_xent=60.70, pgd_cw=61.93, bb_fgsm=94.29, bb_pgd=77.21,
-               note='Table 6, alpha 0.95, sigma 0.3, 100k')),
+          dict(clean=99.38, pgd_xent=60.70, pgd_cw=61.93, bb_fgsm=94.29, bb_pgd=77.21,
+               note='Tables 2/6: alpha 0.95, sigma 0.3, 100k')),
     Model('lsq0.5_sigma0', 'beta=0.5', ('--beta=0.5',), 'reg_steps',
-          dict(clean=None, pgd_xent=0.0, pgd_cw=0.0, bb_fgsm=None, bb_pgd=None,
-               note='Table 2: regularizers without noise, 0% (beta 2 row)')),
+          dict(clean=64.14, pgd_xent=0.0, pgd_cw=0.0, bb_fgsm=17.69, bb_pgd=24.52,
+               note='no beta 0.5, sigma 0 row; Tables 2/6 beta 2, sigma 0, 400k shown')),
     Model('lsq0.5_sigma0.5', 'beta=0.5, sigma=0.5', ('--beta=0.5', '--sigma=0.5'), 'reg_steps',
-          dict(clean=None, pgd_xent=57.57, pgd_cw=55.77, bb_fgsm=85.91, bb_pgd=87.48,
-               note='Table 6, beta 0.5, sigma 0.5, 100k')),
+          dict(clean=99.06, pgd_xent=57.57, pgd_cw=55.77, bb_fgsm=85.91, bb_pgd=87.48,
+               note='Table 6: beta 0.5, sigma 0.5, 100k')),
     Model('madry_adv_pgd40', 'Madry PGD-40 adv. training',
           ('--flagfile=configs/madry/mnist_adv_pgd40.cfg',), 'adv_steps',
-          dict(clean=98.5, pgd_xent=93.2, pgd_cw=93.9, bb_fgsm=96.08, bb_pgd=96.81,
-               note='Table 6, Madry adversarial training, 100k')),
+          dict(clean=98.8, pgd_xent=93.2, pgd_cw=93.9, bb_fgsm=96.08, bb_pgd=96.81,
+               note='Tables 2/6: Madry et al. adversarial training, 100k')),
 )
 MODEL_NAMES = tuple(m.name for m in MODELS)
 BLACKBOX_SOURCE = 'natural'
@@ -184,13 +184,14 @@ def summarize(models):
                          'accuracy_percent': acc, 'attack_seconds': seconds, 'paper': model.paper,
                          'train_command': 'python ' + shlex.join(train_command(model))}
     cell = lambda k: '-' if acc.get(k) is None else f'{acc[k]:.1f}'
+    clean = f'{100 * metrics["test_accuracy"]:.2f}'
     ref = lambda k: '-' if model.paper.get(k) is None else f'{model.paper[k]:g}'
-    rows.append(f'| {model.label} | {metrics["global_step"]} | {cell("clean")} | '
+    rows.append(f'| {model.label} | {metrics["global_step"]} | {clean} ({ref("clean")}) | '
                 f'{cell("pgd40_xent")} ({ref("pgd_xent")}) | {cell("pgd40_cw")} ({ref("pgd_cw")}) | '
                 f'{cell("bb_fgsm_cw")} ({ref("bb_fgsm")}) | {cell("bb_pgd40_xent")} / '
                 f'{cell("bb_pgd40_cw")} ({ref("bb_pgd")}) | {cell("pgd100_cw")} | '
                 f'{cell("pgd40_xent_restarts10")} | {cell("aa_square")} |')
-  header = ('| model | steps | clean | PGD-40 xent (paper) | PGD-40 CW (paper) | '
+  header = ('| model | steps | clean, all 10k test (paper) | PGD-40 xent (paper) | PGD-40 CW (paper) | '
             'bb FGSM-CW (paper) | bb PGD-40 xent / CW (paper) | PGD-100 CW | '
             f'PGD-40 xent x10 restarts | AutoAttack (first {FLAGS.extra_num_examples or FLAGS.num_examples}) |\n|' +
             '---|' * 10 + '\n')
