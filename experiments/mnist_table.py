@@ -38,7 +38,7 @@ class Model:
   name: str
   label: str           # as in the paper's tables
   train_flags: tuple
-  steps_flag: str      # which budget flag sets its steps: reg_steps, natural_steps, adv_steps
+  steps_flag: str      # which budget flag sets its steps: reg_steps, natural_steps, adv_train_steps
   paper: dict          # the paper's Table 6 numbers for the closest row (100k steps unless said)
 
 
@@ -65,7 +65,7 @@ MODELS = (
           dict(clean=99.06, pgd_xent=57.57, pgd_cw=55.77, bb_fgsm=85.91, bb_pgd=87.48,
                note='Table 6: beta 0.5, sigma 0.5, 100k')),
     Model('madry_adv_pgd40', 'Madry PGD-40 adv. training',
-          ('--flagfile=configs/madry/mnist_adv_pgd40.cfg',), 'adv_steps',
+          ('--flagfile=configs/madry/mnist_adv_pgd40.cfg',), 'adv_train_steps',
           dict(clean=98.8, pgd_xent=93.2, pgd_cw=93.9, bb_fgsm=96.08, bb_pgd=96.81,
                note='Tables 2/6: Madry et al. adversarial training, 100k')),
 )
@@ -78,19 +78,22 @@ STRONG_ATTACKS = ('pgd100_cw:steps=100,loss=cw', 'pgd40_xent_restarts10:loss=xen
 
 
 def define_study_flags():
+  """Registers the driver's flags (once per process)."""
+  if 'runs_dir' in FLAGS:
+    return
   flags.DEFINE_string('runs_dir', os.path.join('runs', 'mnist_cpu_scale'),
                       'Where the models and the study summary go.')
-  flags.DEFINE_string('manual_dir', os.path.join('..', 'shared', 'data', 'mnist'),
+  flags.DEFINE_string('mnist_dir', os.path.join('..', 'shared', 'data', 'mnist'),
                       'Folder with the four official MNIST .gz files.')
   flags.DEFINE_integer('reg_steps', 6000, 'Training steps of each noise/regularizer model.')
   flags.DEFINE_integer('natural_steps', 4000, 'Training steps of the natural model.')
-  flags.DEFINE_integer('adv_steps', 600, 'Training steps of PGD-40 adversarial training.')
-  flags.DEFINE_integer('num_examples', 1000, 'First N test images every attack runs on.')
+  flags.DEFINE_integer('adv_train_steps', 600, 'Training steps of PGD-40 adversarial training.')
+  flags.DEFINE_integer('attack_examples', 1000, 'First N test images every attack runs on.')
   flags.DEFINE_list('models', list(MODEL_NAMES), 'Which models (the natural model is always '
                     'trained: it is the black-box source).')
   flags.DEFINE_list('extra_suites', [], 'Further eval.py suites per model (e.g. autoattack).')
-  flags.DEFINE_integer('extra_num_examples', None, 'First N test images for --extra_suites '
-                       '(default --num_examples); written to <model>/eval_extra.')
+  flags.DEFINE_integer('extra_examples', None, 'First N test images for --extra_suites '
+                       '(default --attack_examples); written to <model>/eval_extra.')
   flags.DEFINE_bool('dry_run', False, 'Print the commands, run nothing.')
 
 
@@ -98,11 +101,11 @@ def _validate():
   unknown = sorted(set(FLAGS.models) - set(MODEL_NAMES))
   if unknown:
     raise UserError(f'unknown --models {", ".join(unknown)}; choose from {", ".join(MODEL_NAMES)}')
-  for name in ('reg_steps', 'natural_steps', 'adv_steps', 'num_examples'):
+  for name in ('reg_steps', 'natural_steps', 'adv_train_steps', 'attack_examples'):
     if getattr(FLAGS, name) <= 0:
       raise UserError(f'--{name} must be > 0, got {getattr(FLAGS, name)}')
-  if not os.path.isdir(FLAGS.manual_dir):
-    raise UserError(f'--manual_dir {FLAGS.manual_dir} is not a folder')
+  if not os.path.isdir(FLAGS.mnist_dir):
+    raise UserError(f'--mnist_dir {FLAGS.mnist_dir} is not a folder')
 
 
 def model_dir(name):
@@ -112,21 +115,21 @@ def model_dir(name):
 def train_command(model):
   steps = getattr(FLAGS, model.steps_flag)
   return ['train.py', '--dataset=mnist', *model.train_flags, f'--train_steps={steps}',
-          f'--manual_dir={FLAGS.manual_dir}', f'--model_dir={model_dir(model.name)}']
+          f'--manual_dir={FLAGS.mnist_dir}', f'--model_dir={model_dir(model.name)}']
 
 
 def eval_commands(model):
   common = ['eval.py', f'--model_dir={model_dir(model.name)}',
-            f'--num_examples={FLAGS.num_examples}', f'--manual_dir={FLAGS.manual_dir}']
+            f'--num_examples={FLAGS.attack_examples}', f'--manual_dir={FLAGS.mnist_dir}']
   commands = [common + ['--suite=paper_whitebox']]
   if model.name != BLACKBOX_SOURCE:
     commands.append(common + ['--suite=paper_blackbox',
                               f'--blackbox_source={model_dir(BLACKBOX_SOURCE)}'])
   commands.append(common + ['--suite='] + [f'--attacks={a}' for a in STRONG_ATTACKS])
   if FLAGS.extra_suites:
-    n = FLAGS.extra_num_examples or FLAGS.num_examples
+    n = FLAGS.extra_examples or FLAGS.attack_examples
     commands.append(['eval.py', f'--model_dir={model_dir(model.name)}', f'--num_examples={n}',
-                     f'--manual_dir={FLAGS.manual_dir}', f'--suite={",".join(FLAGS.extra_suites)}',
+                     f'--manual_dir={FLAGS.mnist_dir}', f'--suite={",".join(FLAGS.extra_suites)}',
                      f'--output_dir={os.path.join(model_dir(model.name), "eval_extra")}'])
   return commands
 
@@ -193,7 +196,7 @@ def summarize(models):
                 f'{cell("pgd40_xent_restarts10")} | {cell("aa_square")} |')
   header = ('| model | steps | clean, all 10k test (paper) | PGD-40 xent (paper) | PGD-40 CW (paper) | '
             'bb FGSM-CW (paper) | bb PGD-40 xent / CW (paper) | PGD-100 CW | '
-            f'PGD-40 xent x10 restarts | AutoAttack (first {FLAGS.extra_num_examples or FLAGS.num_examples}) |\n|' +
+            f'PGD-40 xent x10 restarts | AutoAttack (first {FLAGS.extra_examples or FLAGS.attack_examples}) |\n|' +
             '---|' * 10 + '\n')
   text = header + '\n'.join(rows) + '\n' + _diagnostics_table(models)
   write_json_atomic(os.path.join(FLAGS.runs_dir, 'study.json'), study)
@@ -243,7 +246,7 @@ def main(argv):
     print('diagnostics: done, skipping', flush=True)
   else:
     _run(['diagnose.py', f'--model_dirs={",".join(model_dir(m.name) for m in models)}',
-          f'--num_examples={min(FLAGS.num_examples, 500)}', f'--manual_dir={FLAGS.manual_dir}',
+          f'--num_examples={min(FLAGS.attack_examples, 500)}', f'--manual_dir={FLAGS.mnist_dir}',
           f'--output_dir={diagnostics}'], 'diagnose.log')
   if not FLAGS.dry_run:
     print(summarize(models))

@@ -25,7 +25,7 @@ def test_dry_run_lists_the_study_and_skips_trained_models(tmp_path):
   runs = str(tmp_path / 'runs')
   _write(os.path.join(runs, 'natural', 'final_metrics.json'), {'global_step': 4000})
   result = _driver(f'--runs_dir={runs}', '--dry_run', '--models=ls0.95_sigma0.3',
-                   '--extra_suites=autoattack', '--extra_num_examples=500', '--manual_dir=.')
+                   '--extra_suites=autoattack', '--extra_examples=500', '--mnist_dir=.')
   assert result.returncode == 0, result.stderr
   lines = result.stdout.splitlines()
   assert 'natural: trained, skipping training' in lines
@@ -52,11 +52,10 @@ def test_summary_table_puts_measured_beside_the_paper(tmp_path):
   import mnist_table  # pylint: disable=g-import-not-at-top
   from absl import flags  # pylint: disable=g-import-not-at-top
   from absl.testing import flagsaver  # pylint: disable=g-import-not-at-top
-  if 'runs_dir' not in flags.FLAGS:
-    mnist_table.define_study_flags()
+  mnist_table.define_study_flags()
   with flagsaver.flagsaver():
     flags.FLAGS.unparse_flags()
-    flags.FLAGS(['mnist_table.py', f'--runs_dir={runs}', '--extra_num_examples=500'])
+    flags.FLAGS(['mnist_table.py', f'--runs_dir={runs}', '--extra_examples=500'])
     table = mnist_table.summarize(mnist_table.MODELS)
   row = next(l for l in table.splitlines() if l.startswith('| alpha=0.95, sigma=0.3 '))
   assert '| 6000 | 90.00 (99.38) | 42.3 (60.7) | 40.0 (61.93) |' in row and row.endswith('| 20.0 |')
