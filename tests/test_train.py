@@ -18,6 +18,7 @@ import tensorflow as tf
 from conftest import CIFAR10_SUBSET_DIR
 from conftest import REPO_ROOT
 from conftest import needs_cifar_subset
+from conftest import run_main
 from data_input import loader
 from evaluation.model_io import load_trained_model
 import train
@@ -36,10 +37,7 @@ def _striped_data(n, seed):
 
 
 def _main(args, data):
-  with flagsaver.flagsaver():
-    flags.FLAGS.unparse_flags()
-    flags.FLAGS(['train.py', *args])
-    train.main(['train.py'], data_override=data)
+  run_main(train, args, data_override=data)
 
 
 def _scalars(model_dir, tag):
