@@ -19,7 +19,6 @@ from attacks.losses import dlr_loss
 from attacks.losses import xent_loss
 
 _ZERO = tf.UnconnectedGradients.ZERO  # a model that cuts the input gradient gets zeros
-_COMPILED = {}  # (id(model), loss, model_training) -> (model, tf.function)
 
 
 def checkpoint_schedule(iterations):
@@ -110,10 +109,7 @@ class APGD:
   def __init__(self, model, config, clip_range):
     self.model, self.config = model, config
     self.clip_range = (float(clip_range[0]), float(clip_range[1]))
-    key = (id(model), config.loss, config.model_training)
-    if key not in _COMPILED:
-      _COMPILED[key] = (model, _build(model, config.loss, config.model_training))
-    self._run = _COMPILED[key][1]
+    self._run = _build(model, config.loss, config.model_training)
     is_checkpoint, interval = checkpoint_schedule(config.steps)
     self._schedule = (tf.constant(is_checkpoint), tf.constant(interval))
 
@@ -127,6 +123,8 @@ class APGD:
   def __call__(self, images, labels, seed=0):
     x = tf.convert_to_tensor(images, tf.float32)
     labels = tf.convert_to_tensor(labels, tf.int64)
+    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
+      return x, tf.zeros([0], tf.bool)
     if not self.config.targets:
       return self._once(x, labels, None, seed)
     ranked = tf.argsort(self.model(x, training=False), axis=-1, direction='DESCENDING')

@@ -27,6 +27,7 @@ class AttackConfig:
   method: str = 'pgd'
   targets: int = 0             # APGD-T: attack each of the top-`targets` wrong classes in turn
   queries: int = 5000          # Square: model queries per example
+  early_stop: bool = False     # PGD: a point stops once an iterate fools it (that iterate kept)
 
   def __post_init__(self):
     if self.norm not in NORMS:

@@ -1,9 +1,17 @@
-"""PGD (and FGSM as its one-step case) under L-infinity or L2, compiled once per model.
+"""PGD (and FGSM as its one-step case) under L-infinity or L2, compiled once per attack.
 
 Madry's conventions: random start uniform in the epsilon-ball then clipped to the data
 range; each step moves step_size along sign(grad) (L2: grad / ||grad||_2), projects back
 into the epsilon-ball and clips to the data range; true labels; the model in inference
 mode unless the config asks for training mode.
+
+Restarts attack only the points no earlier restart fooled, so their cost follows the
+points still robust. With `early_stop` a point also leaves its restart as soon as an
+iterate fools it (seen in the forward pass its next gradient needs anyway) and that
+iterate is kept; without it every point takes every step and the final iterate is scored
+(Madry's and the paper's protocol). The model is never called on an empty batch:
+TensorFlow 2.21's oneDNN Conv2D returns a tensor of the input's shape for one, which
+silently feeds the image into the next layer (docs/assumptions.md).
 """
 
 import tensorflow as tf
@@ -11,7 +19,6 @@ import tensorflow as tf
 from attacks.losses import attack_loss
 
 _TINY = 1e-12
-_COMPILED = {}  # (id(model), static options) -> (model, tf.function); the model ref pins the id
 
 
 def _reduce_axes(x):
@@ -22,14 +29,18 @@ def _l2_norm(x):
   return tf.sqrt(tf.reduce_sum(tf.square(x), axis=_reduce_axes(x), keepdims=True))
 
 
-def _build(model, loss, norm, targeted, model_training, score):
-  """A tf.function running restarts x steps of PGD with every budget as a tensor."""
+def _build(model, loss, norm, targeted, model_training, score, early_stop):
+  """A tf.function running restarts x steps of PGD with every budget as a tensor; returns
+  (x_adv, fooled, logits of x_adv as computed inside the loops)."""
   linf = norm == 'linf'
+  classes = model.output_shape[-1]
 
   def logits_of(x):
     return tf.cast(model(x, training=model_training), tf.float32)
 
   def run(x, labels, goal, seed, eps, step_size, steps, restarts, start_scale, kappa, lo, hi):
+    batch_shape = tf.TensorShape([None]).concatenate(x.shape[1:])
+
     def project(x_adv, x0):
       if linf:
         x_adv = tf.clip_by_value(x_adv, x0 - eps, x0 + eps)
@@ -52,32 +63,69 @@ def _build(model, loss, norm, targeted, model_training, score):
         delta = direction * radius * u ** (1.0 / dims)
       return project(x0 + start_scale * delta, x0)
 
-    def pgd_step(x_adv, x0, target):
+    def logits_and_grad(x_adv, target):
       with tf.GradientTape(watch_accessed_variables=False) as tape:
         tape.watch(x_adv)
-        value = tf.reduce_sum(attack_loss(logits_of(x_adv), target, loss, kappa, targeted))
+        logits = logits_of(x_adv)
+        value = tf.reduce_sum(attack_loss(logits, target, loss, kappa, targeted))
       grad = tape.gradient(value, x_adv, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-      direction = tf.sign(grad) if linf else grad / tf.maximum(_l2_norm(grad), _TINY)
-      return project(x_adv + step_size * direction, x0)
+      return logits, grad
 
-    best = x
-    fooled = tf.zeros(tf.shape(labels), tf.bool)
-    for restart in tf.range(restarts):
-      # Each restart attacks only the examples no earlier restart fooled (all of them
-      # without scoring), so restarts cost in proportion to the points still robust.
-      active = tf.reshape(tf.where(tf.logical_not(fooled)), [-1, 1])
-      x0 = tf.gather_nd(x, active)
-      target = tf.gather_nd(goal, active)
+    def succeeded(logits, true, target):
+      pred = tf.argmax(logits, axis=-1, output_type=true.dtype)
+      return tf.equal(pred, target) if targeted else tf.not_equal(pred, true)
+
+    def record(state, index, x_adv, logits, hit):
+      """Writes these points' iterates, logits and outcomes into the batch-wide state."""
+      best, fooled, best_logits = state
+      index = index[:, None]
+      return (tf.tensor_scatter_nd_update(best, index, x_adv),
+              tf.tensor_scatter_nd_update(fooled, index, hit),
+              tf.tensor_scatter_nd_update(best_logits, index, logits))
+
+    def step_body(step, index, x_adv, x0, true, target, best, fooled, best_logits):
+      logits, grad = logits_and_grad(x_adv, target)
+      if early_stop:  # the iterate that fooled a point is its result; it leaves the batch
+        hit = succeeded(logits, true, target)
+        best, fooled, best_logits = record(
+            (best, fooled, best_logits), tf.boolean_mask(index, hit),
+            tf.boolean_mask(x_adv, hit), tf.boolean_mask(logits, hit),
+            tf.ones_like(tf.boolean_mask(hit, hit)))
+        keep = tf.logical_not(hit)
+        index, x_adv, x0, true, target, grad = (
+            tf.boolean_mask(t, keep) for t in (index, x_adv, x0, true, target, grad))
+      direction = tf.sign(grad) if linf else grad / tf.maximum(_l2_norm(grad), _TINY)
+      x_adv = project(x_adv + step_size * direction, x0)
+      return step + 1, index, x_adv, x0, true, target, best, fooled, best_logits
+
+    def restart_body(restart, best, fooled, best_logits):
+      index = tf.where(tf.logical_not(fooled))[:, 0]
+      x0, true, target = tf.gather(x, index), tf.gather(labels, index), tf.gather(goal, index)
       x_adv = random_start(x0, restart)
-      for _ in tf.range(steps):
-        x_adv = pgd_step(x_adv, x0, target)
-      if score:
-        pred = tf.argmax(logits_of(x_adv), axis=-1, output_type=labels.dtype)
-        success = tf.equal(pred, target) if targeted else tf.not_equal(
-            pred, tf.gather_nd(labels, active))
-        fooled = tf.tensor_scatter_nd_update(fooled, active, success)
-      best = tf.tensor_scatter_nd_update(best, active, x_adv)
-    return best, fooled
+      _, index, x_adv, x0, true, target, best, fooled, best_logits = tf.while_loop(
+          lambda step, index, *_: tf.logical_and(step < steps, tf.size(index) > 0),
+          step_body, (tf.constant(0), index, x_adv, x0, true, target, best, fooled, best_logits),
+          shape_invariants=(tf.TensorShape([]), tf.TensorShape([None]), batch_shape,
+                            batch_shape, tf.TensorShape([None]), tf.TensorShape([None]),
+                            best.shape, fooled.shape, best_logits.shape))
+      if score:  # the final iterate of the points still attacked (possibly none)
+        logits = tf.cond(tf.size(index) > 0, lambda: logits_of(x_adv),
+                         lambda: tf.zeros([0, classes]))
+        hit = succeeded(logits, true, target)
+      else:
+        logits = tf.zeros([tf.size(index), classes])
+        hit = tf.zeros(tf.shape(index), tf.bool)
+      best, fooled, best_logits = record((best, fooled, best_logits), index, x_adv, logits, hit)
+      return restart + 1, best, fooled, best_logits
+
+    n = tf.shape(labels)[0]
+    state = (tf.constant(0), x, tf.zeros([n], tf.bool), tf.zeros([n, classes]))
+    # Without scoring nothing counts as fooled, so every restart attacks every point.
+    _, best, fooled, best_logits = tf.while_loop(
+        lambda restart, _, fooled, __: tf.logical_and(
+            restart < restarts, tf.reduce_any(tf.logical_not(fooled))),
+        restart_body, state)
+    return best, fooled, best_logits
 
   return tf.function(run, reduce_retracing=True)
 
@@ -88,18 +136,23 @@ class Attack:
   def __init__(self, model, config, clip_range, score=True):
     """`clip_range`: the data range, (0, 1) for MNIST or (0, 255) for CIFAR.
     `score=False` skips the final forward pass that decides `fooled` (for training)."""
+    c = config
+    if c.early_stop and not score:
+      raise ValueError(f'{c.name}: early_stop needs scoring (it is an evaluation protocol)')
     self.model = model
     self.config = config
     self.clip_range = (float(clip_range[0]), float(clip_range[1]))
-    c = config
-    key = (id(model), c.loss, c.norm, c.targeted, c.model_training, score)
-    if key not in _COMPILED:
-      _COMPILED[key] = (model, _build(model, c.loss, c.norm, c.targeted, c.model_training, score))
-    self._run = _COMPILED[key][1]
+    self._run = _build(model, c.loss, c.norm, c.targeted, c.model_training, score, c.early_stop)
 
   def __call__(self, images, labels, seed=0, targets=None):
     """(x_adv, fooled) for a batch. Targeted attacks need `targets`. Callable eagerly or
     inside another tf.function (e.g. a training step), where `seed` may be a tensor."""
+    x_adv, fooled, _ = self.outcome(images, labels, seed, targets)
+    return x_adv, fooled
+
+  def outcome(self, images, labels, seed=0, targets=None):
+    """(x_adv, fooled, logits): `logits` are those of x_adv as the compiled loops computed
+    them (zeros without scoring), so tests can check the loops against the model."""
     return self._run(*self._arguments(images, labels, seed, targets))
 
   def concrete_function(self, images, labels):

@@ -28,6 +28,7 @@ from run_support.atomic_io import write_json_atomic
 from run_support.distribution import is_chief
 from run_support.distribution import make_strategy
 from run_support.atomic_io import write_text_atomic
+from run_support.errors import RunFailure
 from run_support.errors import UserError
 
 RESULTS_JSON = 'results.json'
@@ -184,11 +185,20 @@ def evaluate(settings):
         still_robust = previous.correct
       continue
     crafting = source if threat == 'black-box' else target
-    result = attack_result(predict, crafting, config, threat, test, spec, n,
-                           settings.eval_batch_size, settings.seed,
-                           _progress_logger(config.name, position, len(configs)),
-                           only=still_robust if in_autoattack_chain(config) else None,
-                           strategy=strategy)
+    try:
+      result = attack_result(predict, crafting, config, threat, test, spec, n,
+                             settings.eval_batch_size, settings.seed,
+                             _progress_logger(config.name, position, len(configs)),
+                             only=still_robust if in_autoattack_chain(config) else None,
+                             strategy=strategy)
+    except UserError:
+      raise
+    except Exception as e:  # pylint: disable=broad-except  (one line; finished work kept)
+      logging.debug('%s failed', config.name, exc_info=True)  # the traceback: --verbosity=1
+      reason = (str(e).strip().splitlines() or [''])[0][:300]
+      raise RunFailure(f'attack {config.name} ({config.describe()}) failed: '
+                       f'{type(e).__name__}: {reason}; the {len(results)} finished result(s) '
+                       f'are kept in {os.path.join(out_dir, RESULTS_JSON)}') from None
     result.config = recorded
     if in_autoattack_chain(config):
       still_robust = result.correct

@@ -1,4 +1,5 @@
-"""Runs an absl entry point so that bad input ends in one line on stderr and exit code 2."""
+"""Runs an absl entry point so that bad input ends in one line on stderr and exit code 2,
+and a failure of the work itself in one line and exit code 1."""
 
 import os
 import sys
@@ -6,14 +7,16 @@ import sys
 from absl import app
 from absl import flags
 
+from run_support.errors import RunFailure
 from run_support.errors import UserError
 
+EXIT_RUN_FAILURE = 1
 EXIT_USER_ERROR = 2
 
 
-def _die(program, message):
+def _die(program, message, code=EXIT_USER_ERROR):
   sys.stderr.write(f'{program}: error: {message}\n')
-  sys.exit(EXIT_USER_ERROR)
+  sys.exit(code)
 
 
 def _parse_flags_or_die(argv):
@@ -29,10 +32,12 @@ def _parse_flags_or_die(argv):
 
 
 def run(main):
-  """app.run(main) with one-line errors for flag problems and UserError."""
+  """app.run(main) with one-line errors for flag problems, UserError and RunFailure."""
   def guarded_main(argv):
     try:
       return main(argv)
     except UserError as e:
       _die(os.path.basename(argv[0]), str(e))
+    except RunFailure as e:
+      _die(os.path.basename(argv[0]), str(e), EXIT_RUN_FAILURE)
   app.run(guarded_main, flags_parser=_parse_flags_or_die)

@@ -14,6 +14,7 @@ import eval as eval_main
 from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
 from evaluation.runner import AttackResult
+from run_support.errors import RunFailure
 
 
 def _results(out_dir):
@@ -156,3 +157,41 @@ def test_diagnose_end_to_end(two_models, tfds_mnist_dir, tmp_path):
   pngs = sorted(p.name for p in out.glob('*.png'))
   assert 'histograms.png' in pngs and 'penultimate_activity.png' in pngs and len(pngs) == 6
   assert all((out / p).stat().st_size > 10000 for p in pngs)
+
+
+@needs_mnist
+def test_a_crashing_attack_ends_in_one_line_and_keeps_finished_results(
+    two_models, tfds_mnist_dir, tmp_path, monkeypatch):
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  from evaluation import evaluate as evaluate_module  # pylint: disable=g-import-not-at-top
+  real = evaluate_module.attack_result
+
+  def crash_on_second(target, crafting, config, *args, **kwargs):
+    if config.name == 'second':
+      raise tf.errors.InvalidArgumentError(None, None, 'input depth must be evenly divisible\nmore')
+    return real(target, crafting, config, *args, **kwargs)
+
+  monkeypatch.setattr(evaluate_module, 'attack_result', crash_on_second)
+  out = str(tmp_path / 'eval')
+  with pytest.raises(RunFailure) as failure:
+    run_main(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+                         '--num_examples=20', '--suite=', f'--output_dir={out}',
+                         '--attacks=first:steps=2', '--attacks=second:steps=2'])
+  message = str(failure.value)
+  assert '\n' not in message and 'attack second' in message and 'InvalidArgumentError' in message
+  assert [a['name'] for a in _results(out)['attacks']] == ['clean', 'first']
+
+
+def test_run_failure_is_one_line_with_exit_code_1(capsys, monkeypatch):
+  from absl import app  # pylint: disable=g-import-not-at-top
+  from run_support import cli  # pylint: disable=g-import-not-at-top
+
+  def main(argv):
+    raise RunFailure('attack x failed: boom; the 2 finished result(s) are kept in out')
+
+  monkeypatch.setattr(app, 'run', lambda fn, flags_parser: fn(['eval.py']))
+  with pytest.raises(SystemExit) as exit_info:
+    cli.run(main)
+  assert exit_info.value.code == 1
+  assert capsys.readouterr().err == ('eval.py: error: attack x failed: boom; the 2 finished '
+                                     'result(s) are kept in out\n')

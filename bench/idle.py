@@ -1,0 +1,20 @@
+"""Benchmarks are figures only on an idle machine: refuse (or mark) a run on busy cores."""
+
+import os
+import sys
+
+# A 1-minute load average above this share of the cores means something else is running.
+BUSY_SHARE = 0.25
+
+
+def require_idle_machine(allow_busy=False):
+  """True when the cores are busy and `allow_busy` lets the run go on (its output must then
+  be marked as not a benchmark); exits with one line when they are busy otherwise."""
+  load = os.getloadavg()[0]
+  cores = os.cpu_count() or 1
+  busy = load > BUSY_SHARE * cores
+  if busy and not allow_busy:
+    sys.exit(f'{os.path.basename(sys.argv[0])}: error: the 1-minute load average is {load:.2f} '
+             f'on {cores} cores: something else is running, so timings would be wrong. Stop it '
+             'and wait a minute, or pass --allow_busy to get output marked as not a benchmark')
+  return busy

@@ -1,0 +1,87 @@
+"""The compiled attack loops compute the model's own function, whatever the active set does.
+
+TensorFlow 2.21's oneDNN Conv2D returns a tensor of the input's shape on an empty batch, so
+a loop that calls the model on an empty active set feeds the image into the next layer;
+when the shapes happen to agree that would be a silently wrong function, not a crash.
+These tests compare logits computed inside the loops with the model's direct logits.
+"""
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from attacks import Attack
+from attacks import AttackConfig
+from attacks import make_attack
+from conftest import MNIST_DIR
+from conftest import needs_mnist
+from data_input import raw_readers
+from evaluation.model_io import load_trained_model
+from madry_compat import build_model
+
+
+@pytest.fixture(scope='module')
+def mnist_batch():
+  if not raw_readers.mnist_available(MNIST_DIR):
+    pytest.skip('no MNIST')
+  x, y = raw_readers.read_mnist(MNIST_DIR, 'test')
+  return (x[:60].astype(np.float32) / 255.0).reshape(-1, 28, 28, 1), y[:60].astype(np.int64)
+
+
+def _models(two_models):
+  """(name, model, x, y, pixel_max): a fresh and a trained-and-reloaded MNIST CNN, and a
+  fresh WideResNet on CIFAR-range inputs."""
+  tf.random.set_seed(0)
+  cifar_x = np.random.default_rng(0).uniform(0, 255, (40, 32, 32, 3)).astype(np.float32)
+  cifar_y = np.arange(40, dtype=np.int64) % 10
+  return [('fresh_cnn', build_model('mnist'), 1.0),
+          ('loaded_cnn', load_trained_model(two_models['natural']), 1.0),
+          ('fresh_wrn', build_model('cifar10', depth=10, width=1), 255.0)], (cifar_x, cifar_y)
+
+
+@needs_mnist
+@pytest.mark.parametrize('early_stop', [False, True])
+@pytest.mark.parametrize('restarts', [1, 3])
+def test_logits_inside_the_loops_equal_the_models_logits(two_models, mnist_batch, restarts,
+                                                         early_stop):
+  models, cifar = _models(two_models)
+  for name, model, pixel_max in models:
+    x, y = mnist_batch if pixel_max == 1.0 else cifar
+    config = AttackConfig(name='pgd', epsilon=0.3 * pixel_max, step_size=0.05 * pixel_max,
+                          steps=10, random_start=True, loss='xent', restarts=restarts,
+                          early_stop=early_stop)
+    x_adv, fooled, logits = Attack(model, config, (0.0, pixel_max)).outcome(x, y, seed=1)
+    direct = model(x_adv, training=False).numpy()
+    scale = float(np.abs(direct).max())
+    np.testing.assert_allclose(logits.numpy(), direct, rtol=1e-4, atol=1e-4 * scale,
+                               err_msg=f'{name}, restarts {restarts}, early_stop {early_stop}')
+    np.testing.assert_array_equal(fooled.numpy(), np.argmax(direct, -1) != y, err_msg=name)
+    assert np.abs(x_adv.numpy() - x).max() <= 0.3 * pixel_max * (1 + 1e-6)
+    if name == 'loaded_cnn':  # the case that crashed: every point fooled by the first restart
+      assert fooled.numpy().all()
+
+
+@needs_mnist
+def test_early_stop_is_at_least_as_strong_as_the_final_iterate(two_models, mnist_batch):
+  model = load_trained_model(two_models['natural'])
+  x, y = mnist_batch
+  outcomes = {}
+  for early_stop in (False, True):
+    config = AttackConfig(name='pgd', epsilon=0.05, step_size=0.01, steps=20, random_start=True,
+                          loss='xent', restarts=2, early_stop=early_stop)
+    outcomes[early_stop] = Attack(model, config, (0.0, 1.0))(x, y, seed=3)[1].numpy()
+  assert 0 < outcomes[False].sum() < len(y)  # partly robust at this budget: a real comparison
+  assert np.all(outcomes[True][outcomes[False]])  # same trajectories, stopped at the first hit
+
+
+@pytest.mark.parametrize('method', ['pgd', 'apgd', 'apgd_t', 'square'])
+def test_every_attack_returns_empty_results_for_an_empty_batch(method):
+  model = build_model('mnist')
+  kind = dict(pgd={}, apgd=dict(method='apgd', loss='dlr'),
+              apgd_t=dict(method='apgd', loss='dlr', targets=3),
+              square=dict(method='square', queries=10))[method]
+  config = AttackConfig(name=method, epsilon=0.3, step_size=0.01, steps=5, random_start=True,
+                        restarts=3 if method == 'pgd' else 1, **kind)
+  x_adv, fooled = make_attack(model, config, (0.0, 1.0))(
+      np.zeros((0, 28, 28, 1), np.float32), np.zeros((0,), np.int64))
+  assert tuple(x_adv.shape) == (0, 28, 28, 1) and tuple(fooled.shape) == (0,)
