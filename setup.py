@@ -9,7 +9,7 @@ setuptools.setup(
                  'Squeezing: A Replacement for Adversarial Training?"'),
     python_requires='>=3.10',
     packages=setuptools.find_packages(include=[
-        'attacks', 'attacks.*', 'bench', 'data_input', 'data_input.*', 'diagnostics', 'diagnostics.*',
+        'attacks', 'attacks.*', 'bench', 'data_input', 'experiments', 'data_input.*', 'diagnostics', 'diagnostics.*',
         'evaluation', 'evaluation.*',
         'madry_compat', 'madry_compat.*', 'regularizers', 'regularizers.*', 'run_support',
         'run_support.*', 'training', 'training.*']),

@@ -18,6 +18,7 @@ from run_support.common_flags import define_common_flags
 from run_support.errors import UserError
 from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
+from training.config import BETA_UNITS
 from training.config import TrainConfig
 from training.config import validate
 
@@ -33,12 +34,17 @@ def define_train_flags():
   # The paper's regularizers.
   flags.DEFINE_float('alpha', d.alpha, 'Label smoothing: y = y_hot - alpha (y_hot - 1/N_c), in [0, 1].')
   flags.DEFINE_float('beta', d.beta, 'Logit squeezing: beta * ||Z||_F of the batch logits, >= 0.')
+  flags.DEFINE_enum('beta_units', d.beta_units, list(BETA_UNITS), "summed_xent: the paper's "
+                    'units, beta relative to the batch-summed cross-entropy (under the mean '
+                    'reduction the term is beta ||Z||_F / B); batch_loss: beta ||Z||_F added to '
+                    'the reduced loss as is.')
   flags.DEFINE_float('sigma', d.sigma, 'Gaussian noise std in pixel units (MNIST [0,1], CIFAR [0,255]).')
   flags.DEFINE_bool('clip_noise', d.clip_noise, 'Clip noisy training images to the data range.')
   # Schedule and architecture (None: Madry's default for the dataset).
   flags.DEFINE_integer('train_steps', None, "Training steps, the paper's k (MNIST 100000, CIFAR 80000).")
   flags.DEFINE_integer('batch_size', None, 'Global batch size (MNIST 50, CIFAR 128).')
-  flags.DEFINE_integer('depth', d.depth, 'WideResNet depth, 6n+4 (CIFAR only; Madry: 34).')
+  flags.DEFINE_integer('depth', d.depth, "WideResNet depth, 6n+4 (CIFAR only; Madry's 34, the "
+                       "paper's text says 28).")
   flags.DEFINE_integer('width', d.width, 'WideResNet width multiplier (CIFAR only).')
   flags.DEFINE_enum('optimizer', None, ['adam', 'momentum'], 'MNIST adam, CIFAR momentum.')
   flags.DEFINE_float('learning_rate', None, 'Initial rate (MNIST 1e-4, CIFAR 0.1).')
@@ -66,9 +72,12 @@ def define_train_flags():
   # Reproducibility and speed.
   define_strategy_flag()
   flags.DEFINE_bool('divergence_guard', d.divergence_guard, 'Stop with an error when the loss '
-                    'or weights stop being finite or test accuracy collapses to chance.')
+                    'or weights stop being finite; warn when test accuracy collapses to chance.')
+  flags.DEFINE_bool('stop_on_collapse', d.stop_on_collapse, 'Stop (instead of warning) when '
+                    'test accuracy collapses to chance.')
   flags.DEFINE_bool('deterministic', d.deterministic, 'Enable TensorFlow op determinism.')
-  flags.DEFINE_bool('jit_compile', d.jit_compile, 'XLA-compile the training step.')
+  flags.DEFINE_bool('jit_compile', d.jit_compile, 'XLA-compile the training step (not with '
+                    '--adv_train or a distribution strategy).')
   # Bookkeeping.
   flags.DEFINE_integer('checkpoint_every', d.checkpoint_every, 'Steps between checkpoints.')
   flags.DEFINE_integer('keep_checkpoints', d.keep_checkpoints, 'Checkpoints kept.')
@@ -93,13 +102,14 @@ def config_from_flags():
 
 
 def main(argv, data_override=None):
-  """Entry point; `data_override` (a training.loop.TrainData) lets tests use tiny data."""
+  """Entry point; returns the final metrics. `data_override` (a training.loop.TrainData)
+  lets tests and drivers use other data."""
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   cfg = config_from_flags()
   import_tensorflow_quietly()
   from training import loop  # pylint: disable=g-import-not-at-top  (TensorFlow: after validation)
-  loop.train(cfg, data_override)
+  return loop.train(cfg, data_override)
 
 
 define_train_flags()

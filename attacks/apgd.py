@@ -1,5 +1,7 @@
 """APGD (Croce & Hein 2020): PGD with momentum and a step size that halves at checkpoints
 where the loss stopped rising, restarting from the best point found. L-infinity.
+APGD (untargeted, cross-entropy or DLR) and APGD-T (targeted DLR) each have their own
+config type (attacks/config.py).
 
 Per example: step size 2*epsilon, momentum 0.75 (none on the first step), checkpoints
 after 22% of the iterations and then at shrinking intervals (by 3% down to 6%); at a
@@ -8,7 +10,7 @@ loss rose in at most 75% of the steps since the last checkpoint, or when the ste
 halved last time and the best loss has not improved since. The returned example is a
 misclassified iterate when one was met, else the highest-loss iterate.
 
-APGD-T (`targets` = k): for each of the k highest-ranked wrong classes of the clean
+APGD-T over k targets: for each of the k highest-ranked wrong classes of the clean
 prediction in turn, targeted DLR on the examples still classified correctly.
 """
 
@@ -40,10 +42,10 @@ def _build(model, loss, model_training):
   def per_example_loss(x, labels, targets):
     logits = tf.cast(model(x, training=model_training), tf.float32)
     if loss == 'xent':
-      value = xent_loss(logits, labels)
-    else:
-      value = dlr_loss(logits, labels, targets)
-    return value, logits
+      return xent_loss(logits, labels), logits
+    if loss == 'dlr':
+      return dlr_loss(logits, labels, targets), logits
+    raise ValueError(f'APGD optimizes xent or dlr, not {loss!r}')
 
   def loss_and_grad(x, labels, targets, targeted):
     with tf.GradientTape(watch_accessed_variables=False) as tape:
@@ -103,39 +105,71 @@ def _build(model, loss, model_training):
   return tf.function(run, reduce_retracing=True)
 
 
-class APGD:
-  """APGD-CE / APGD-DLR, or APGD-T when config.targets > 0; call like attacks.Attack."""
+class _APGDRuns:
+  """Compiled APGD runs and restarts on the points still robust (shared by APGD, APGD-T)."""
 
-  def __init__(self, model, config, clip_range):
+  def __init__(self, model, config, clip_range, loss):
     self.model, self.config = model, config
     self.clip_range = (float(clip_range[0]), float(clip_range[1]))
-    self._run = _build(model, config.loss, config.model_training)
+    self._run = _build(model, loss, config.model_training)
     is_checkpoint, interval = checkpoint_schedule(config.steps)
     self._schedule = (tf.constant(is_checkpoint), tf.constant(interval))
 
-  def _once(self, x, labels, targets, seed):
-    c, (lo, hi) = self.config, self.clip_range
-    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(7, tf.int64)])
+  def _once(self, x, labels, targets, seed, salt):
+    lo, hi = self.clip_range
+    seed = tf.stack([tf.cast(seed, tf.int64), tf.constant(7 + salt, tf.int64)])
     return self._run(x, labels, labels if targets is None else targets, seed,
-                     tf.constant(c.epsilon, tf.float32), *self._schedule, tf.constant(lo),
-                     tf.constant(hi), targets is not None)
+                     tf.constant(self.config.epsilon, tf.float32), *self._schedule,
+                     tf.constant(lo), tf.constant(hi), targets is not None)
 
-  def __call__(self, images, labels, seed=0):
-    x = tf.convert_to_tensor(images, tf.float32)
-    labels = tf.convert_to_tensor(labels, tf.int64)
-    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
-      return x, tf.zeros([0], tf.bool)
-    if not self.config.targets:
-      return self._once(x, labels, None, seed)
-    ranked = tf.argsort(self.model(x, training=False), axis=-1, direction='DESCENDING')
-    x_adv, fooled = x, tf.zeros(tf.shape(labels), tf.bool)
-    for rank in range(1, min(self.config.targets, ranked.shape[-1] - 1) + 1):  # 0: predicted
+  def _on_robust(self, x, labels, targets, seed, salt, x_adv, fooled):
+    """`restarts` runs, each on the points no earlier run fooled; updated (x_adv, fooled)."""
+    for restart in range(self.config.restarts):
       active = tf.reshape(tf.where(tf.logical_not(fooled)), [-1, 1])
-      if int(tf.shape(active)[0]) == 0:
+      if int(tf.shape(active)[0]) == 0:  # never call the model on an empty batch
         break
-      targets = tf.gather_nd(ranked[:, rank], active)
       adv, hit = self._once(tf.gather_nd(x, active), tf.gather_nd(labels, active),
-                            tf.cast(targets, tf.int64), seed + rank)
+                            None if targets is None else tf.gather_nd(targets, active),
+                            seed, salt + restart)
       x_adv = tf.tensor_scatter_nd_update(x_adv, active, adv)
       fooled = tf.tensor_scatter_nd_update(fooled, active, hit)
+    return x_adv, fooled
+
+
+def _inputs(images, labels):
+  return tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(labels, tf.int64)
+
+
+class APGD(_APGDRuns):
+  """APGD-CE / APGD-DLR (attacks.config.APGDConfig); call like attacks.Attack."""
+
+  def __init__(self, model, config, clip_range):
+    super().__init__(model, config, clip_range, config.loss)
+
+  def __call__(self, images, labels, seed=0):
+    x, labels = _inputs(images, labels)
+    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
+      return x, tf.zeros([0], tf.bool)
+    if self.config.restarts == 1:  # one compiled call (also inside a replica's graph)
+      return self._once(x, labels, None, seed, 0)
+    return self._on_robust(x, labels, None, seed, 0, x, tf.zeros(tf.shape(labels), tf.bool))
+
+
+class APGDT(_APGDRuns):
+  """APGD-T (attacks.config.APGDTConfig): targeted DLR against each of the top-k wrong
+  classes of the clean prediction in turn, on the points still robust."""
+
+  def __init__(self, model, config, clip_range):
+    super().__init__(model, config, clip_range, 'dlr')
+
+  def __call__(self, images, labels, seed=0):
+    x, labels = _inputs(images, labels)
+    fooled = tf.zeros(tf.shape(labels), tf.bool)
+    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
+      return x, fooled
+    ranked = tf.argsort(self.model(x, training=False), axis=-1, direction='DESCENDING')
+    x_adv = x
+    for rank in range(1, min(self.config.targets, ranked.shape[-1] - 1) + 1):  # 0: predicted
+      targets = tf.cast(ranked[:, rank], tf.int64)
+      x_adv, fooled = self._on_robust(x, labels, targets, seed, 100 * rank, x_adv, fooled)
     return x_adv, fooled

@@ -1,71 +1,188 @@
-"""What an attack is: norm, budget, steps, start, restarts, loss, target mode."""
+"""One configuration type per attack method. Every field means something for its method,
+and an unsupported value is a ValueError naming it: no setting is ever silently ignored
+or replaced by another.
+
+Each config says which loss the attack actually optimizes (`loss_optimized`), which is
+what results files record.
+"""
 
 import dataclasses
 import math
+from typing import ClassVar
 
 NORMS = ('linf', 'l2')
-LOSSES = ('xent', 'cw', 'dlr')
-METHODS = ('pgd', 'apgd', 'square')
+PGD_LOSSES = ('xent', 'cw')
+APGD_LOSSES = ('xent', 'dlr')
+# PGD target rules: none (untargeted), next ((y + 1) mod N), random (a uniformly drawn
+# wrong class, from the attack seed).
+PGD_TARGETS = ('none', 'next', 'random')
+
+
+def _fail(name, message):
+  raise ValueError(f'{name}: {message}')
+
+
+def _check_counts(c, *fields):
+  for field in fields:
+    value = getattr(c, field)
+    if not isinstance(value, int) or value < 1:
+      _fail(c.name, f'{field} must be a whole number >= 1, got {value}')
+
+
+def _check_budget(c, finite_linf_only):
+  if not c.epsilon >= 0:
+    _fail(c.name, f'epsilon must be >= 0 (or inf), got {c.epsilon}')
+  if finite_linf_only and math.isinf(c.epsilon):
+    _fail(c.name, f'{c.method} needs a finite epsilon')
+  _check_counts(c, 'restarts')
+
+
+def _eps(epsilon):
+  return 'inf' if math.isinf(epsilon) else f'{epsilon:g}'
+
+
+def _restarts(restarts):
+  return f', {restarts} restarts' if restarts > 1 else ''
 
 
 @dataclasses.dataclass(frozen=True)
-class AttackConfig:
-  """An attack and its budget. method 'pgd' (FGSM is 1-step PGD), 'apgd' (Croce & Hein's
-  step-size schedule; `targets` > 0 makes it APGD-T over that many top classes) or 'square'
-  (score-based, `queries` model calls). epsilon = inf: only the data range bounds it."""
+class PGDConfig:
+  """L-infinity or L2 PGD (FGSM is its one-step case, see `fgsm`) on cross-entropy or
+  Madry's CW margin loss. epsilon = inf: only the data range bounds it."""
+  method: ClassVar[str] = 'pgd'
   name: str
   epsilon: float
   step_size: float
   steps: int
-  random_start: bool
+  random_start: bool = True
   loss: str = 'xent'
   norm: str = 'linf'
   restarts: int = 1
   kappa: float = 50.0          # CW margin (Madry's 50; the first author's later code used 0)
-  targeted: bool = False       # targets must then be passed to the attack
+  target: str = 'none'         # PGD_TARGETS
   model_training: bool = False  # call the model with training=True (Madry's CIFAR adv. training)
-  method: str = 'pgd'
-  targets: int = 0             # APGD-T: attack each of the top-`targets` wrong classes in turn
-  queries: int = 5000          # Square: model queries per example
-  early_stop: bool = False     # PGD: a point stops once an iterate fools it (that iterate kept)
+  early_stop: bool = False     # a point stops once an iterate fools it (that iterate kept)
 
   def __post_init__(self):
+    _check_budget(self, finite_linf_only=False)
     if self.norm not in NORMS:
-      raise ValueError(f'{self.name}: norm must be one of {NORMS}, got {self.norm!r}')
-    if self.loss not in LOSSES:
-      raise ValueError(f'{self.name}: loss must be one of {LOSSES}, got {self.loss!r}')
-    if not self.epsilon >= 0:
-      raise ValueError(f'{self.name}: epsilon must be >= 0 (or inf), got {self.epsilon}')
+      _fail(self.name, f'norm must be one of {NORMS}, got {self.norm!r}')
+    if self.loss not in PGD_LOSSES:
+      _fail(self.name, f'PGD optimizes one of {PGD_LOSSES}, got loss={self.loss!r} (DLR is '
+            "APGD's loss: method=apgd)")
     if not (self.step_size >= 0 and math.isfinite(self.step_size)):
-      raise ValueError(f'{self.name}: step size must be a finite number >= 0, got {self.step_size}')
-    if self.steps < 1 or self.restarts < 1:
-      raise ValueError(f'{self.name}: steps and restarts must be >= 1')
+      _fail(self.name, f'step size must be a finite number >= 0, got {self.step_size}')
+    _check_counts(self, 'steps')
     if self.kappa < 0:
-      raise ValueError(f'{self.name}: kappa must be >= 0, got {self.kappa}')
-    if self.method not in METHODS:
-      raise ValueError(f'{self.name}: method must be one of {METHODS}, got {self.method!r}')
-    if self.loss == 'dlr' and self.method == 'square':
-      raise ValueError(f'{self.name}: Square uses the margin loss; drop loss=dlr')
-    if self.method != 'pgd' and (self.norm != 'linf' or math.isinf(self.epsilon)):
-      raise ValueError(f'{self.name}: {self.method} is implemented for finite L-infinity budgets')
-    if self.targets < 0 or self.queries < 1:
-      raise ValueError(f'{self.name}: targets must be >= 0 and queries >= 1')
+      _fail(self.name, f'kappa must be >= 0, got {self.kappa}')
+    if self.target not in PGD_TARGETS:
+      _fail(self.name, f'target must be one of {PGD_TARGETS}, got {self.target!r}')
+
+  @property
+  def targeted(self):
+    return self.target != 'none'
+
+  @property
+  def loss_optimized(self):
+    loss = f'cw (kappa {self.kappa:g})' if self.loss == 'cw' else 'xent'
+    return f'{loss}, targeted ({self.target})' if self.targeted else loss
 
   def describe(self):
-    """A short human description for tables."""
-    eps = 'inf' if math.isinf(self.epsilon) else f'{self.epsilon:g}'
-    if self.method == 'square':
-      return f'Square {self.norm} margin, {self.queries} queries (eps {eps})'
-    if self.method == 'apgd':
-      kind = f'APGD-T {self.loss} over {self.targets} targets' if self.targets else f'APGD {self.loss}'
-      return f'{kind}, {self.steps} iterations (eps {eps})'
     start = ', random start' if self.random_start else ''
-    restarts = f', {self.restarts} restarts' if self.restarts > 1 else ''
-    return (f'{self.steps}-step {self.norm} {self.loss} (eps {eps}, step {self.step_size:g}'
-            f'{start}{restarts})')
+    stop = ', stops at the first fooling iterate' if self.early_stop else ''
+    kind = 'FGSM' if self.steps == 1 and not self.random_start else f'{self.steps}-step PGD'
+    return (f'{kind} {self.norm} on {self.loss_optimized} (eps {_eps(self.epsilon)}, step '
+            f'{self.step_size:g}{start}{_restarts(self.restarts)}{stop})')
+
+
+@dataclasses.dataclass(frozen=True)
+class APGDConfig:
+  """Untargeted APGD (Croce & Hein 2020), L-infinity, on cross-entropy (APGD-CE) or DLR;
+  each restart attacks the points no earlier restart fooled."""
+  method: ClassVar[str] = 'apgd'
+  name: str
+  epsilon: float
+  steps: int = 100
+  loss: str = 'xent'
+  restarts: int = 1
+  model_training: bool = False
+  norm: ClassVar[str] = 'linf'
+
+  def __post_init__(self):
+    _check_budget(self, finite_linf_only=True)
+    if self.loss not in APGD_LOSSES:
+      _fail(self.name, f'APGD optimizes one of {APGD_LOSSES}, got loss={self.loss!r}')
+    _check_counts(self, 'steps')
+
+  @property
+  def loss_optimized(self):
+    return self.loss
+
+  def describe(self):
+    return (f'APGD-{"CE" if self.loss == "xent" else "DLR"} linf, {self.steps} iterations '
+            f'(eps {_eps(self.epsilon)}{_restarts(self.restarts)})')
+
+
+@dataclasses.dataclass(frozen=True)
+class APGDTConfig:
+  """Targeted APGD on the targeted DLR loss (APGD-T), L-infinity: for each of the `targets`
+  highest-ranked wrong classes of the clean prediction in turn, on the points still
+  robust; `restarts` random starts per target class."""
+  method: ClassVar[str] = 'apgd_t'
+  name: str
+  epsilon: float
+  steps: int = 100
+  targets: int = 9
+  restarts: int = 1
+  model_training: bool = False
+  norm: ClassVar[str] = 'linf'
+  loss_optimized: ClassVar[str] = 'dlr_targeted'
+
+  def __post_init__(self):
+    _check_budget(self, finite_linf_only=True)
+    _check_counts(self, 'steps', 'targets')
+
+  def describe(self):
+    return (f'APGD-T linf on targeted DLR over the top {self.targets} wrong classes, '
+            f'{self.steps} iterations (eps {_eps(self.epsilon)}{_restarts(self.restarts)})')
+
+
+@dataclasses.dataclass(frozen=True)
+class SquareConfig:
+  """The score-based Square attack (Andriushchenko et al. 2020), L-infinity, on the margin
+  z_y - max_{i != y} z_i; needs no gradients."""
+  method: ClassVar[str] = 'square'
+  name: str
+  epsilon: float
+  queries: int = 5000
+  p_init: float = 0.8
+  norm: ClassVar[str] = 'linf'
+  restarts: ClassVar[int] = 1
+  loss_optimized: ClassVar[str] = 'margin'
+
+  def __post_init__(self):
+    _check_budget(self, finite_linf_only=True)
+    _check_counts(self, 'queries')
+    if not 0 < self.p_init <= 1:
+      _fail(self.name, f'p_init must be in (0, 1], got {self.p_init}')
+
+  def describe(self):
+    return (f'Square linf on the margin, {self.queries} queries, p_init {self.p_init:g} '
+            f'(eps {_eps(self.epsilon)})')
+
+
+CONFIG_TYPES = {c.method: c for c in (PGDConfig, APGDConfig, APGDTConfig, SquareConfig)}
+
+
+def config_record(config):
+  """What results files store of an attack: method, every field, the loss it optimizes."""
+  record = dataclasses.asdict(config)
+  record.update(method=config.method, norm=config.norm, restarts=config.restarts,
+                loss_optimized=config.loss_optimized)
+  return record
 
 
 def fgsm(name, epsilon, loss='xent', **kwargs):
   """FGSM: one signed step of size epsilon from the clean image, no random start."""
-  return AttackConfig(name=name, epsilon=epsilon, step_size=epsilon, steps=1, random_start=False,
-                      loss=loss, **kwargs)
+  return PGDConfig(name=name, epsilon=epsilon, step_size=epsilon, steps=1, random_start=False,
+                   loss=loss, **kwargs)

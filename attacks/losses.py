@@ -34,6 +34,8 @@ def attack_loss(logits, labels, loss, kappa, targeted):
   if loss == 'xent':
     value = xent_loss(logits, labels)
     return -value if targeted else value
+  if loss != 'cw':
+    raise ValueError(f'PGD optimizes xent or cw, not {loss!r}')
   if targeted:
     target_logit, best_other = _true_and_best_other(logits, labels)
     return -tf.nn.relu(best_other - target_logit + kappa)

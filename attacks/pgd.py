@@ -130,6 +130,16 @@ def _build(model, loss, norm, targeted, model_training, score, early_stop):
   return tf.function(run, reduce_retracing=True)
 
 
+def target_classes(rule, labels, num_classes, seed):
+  """The target class per example: 'next' is (y + 1) mod N, 'random' a wrong class drawn
+  uniformly from the stateless seed (seed, 17)."""
+  if rule == 'next':
+    return (labels + 1) % num_classes
+  key = tf.stack([tf.cast(seed, tf.int64), tf.constant(17, tf.int64)])
+  offset = tf.random.stateless_uniform(tf.shape(labels), key, 1, num_classes, dtype=tf.int64)
+  return (labels + offset) % num_classes
+
+
 class Attack:
   """A configured attack on one model; call it on a batch of images and true labels."""
 
@@ -142,11 +152,13 @@ class Attack:
     self.model = model
     self.config = config
     self.clip_range = (float(clip_range[0]), float(clip_range[1]))
+    self.num_classes = model.output_shape[-1]
     self._run = _build(model, c.loss, c.norm, c.targeted, c.model_training, score, c.early_stop)
 
   def __call__(self, images, labels, seed=0, targets=None):
-    """(x_adv, fooled) for a batch. Targeted attacks need `targets`. Callable eagerly or
-    inside another tf.function (e.g. a training step), where `seed` may be a tensor."""
+    """(x_adv, fooled) for a batch. A targeted config draws its targets by its rule unless
+    `targets` are given. Callable eagerly or inside another tf.function (e.g. a training
+    step), where `seed` may be a tensor."""
     x_adv, fooled, _ = self.outcome(images, labels, seed, targets)
     return x_adv, fooled
 
@@ -161,9 +173,11 @@ class Attack:
 
   def _arguments(self, images, labels, seed, targets):
     c = self.config
-    if c.targeted and targets is None:
-      raise ValueError(f'{c.name} is targeted: pass targets')
+    if targets is not None and not c.targeted:
+      raise ValueError(f'{c.name} is untargeted: it takes no targets')
     labels = tf.convert_to_tensor(labels, tf.int64)
+    if c.targeted and targets is None:
+      targets = target_classes(c.target, labels, self.num_classes, seed)
     goal = labels if targets is None else tf.convert_to_tensor(targets, tf.int64)
     f32 = lambda v: tf.constant(v, tf.float32)
     return (tf.convert_to_tensor(images, tf.float32), labels, goal, tf.cast(seed, tf.int64),

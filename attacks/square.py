@@ -52,7 +52,7 @@ def _build(model):
       accept = tf.logical_and(new_margin < margin, margin >= 0)
       x_best = tf.ensure_shape(tf.where(tf.reshape(accept, [-1, 1, 1, 1]), candidate, x_best),
                                x.shape)
-      margin = tf.where(accept, new_margin, margin)
+      margin = tf.ensure_shape(tf.where(accept, new_margin, margin), labels.shape)
     return x_best, margin
 
   return tf.function(run, reduce_retracing=True)
@@ -70,7 +70,7 @@ class Square:
     """Window side per query in [start, stop)."""
     sides = []
     for q in range(start, stop):
-      p = window_fraction(q, self.config.queries)
+      p = window_fraction(q, self.config.queries, self.config.p_init)
       sides.append(min(max(int(round(math.sqrt(p * h * h))), 1), h - 1))
     return tf.constant(sides, tf.int32)
 

@@ -3,6 +3,8 @@
 import os
 import sys
 
+from absl import flags
+
 # A 1-minute load average above this share of the cores means something else is running.
 BUSY_SHARE = 0.25
 
@@ -18,3 +20,9 @@ def require_idle_machine(allow_busy=False):
              f'on {cores} cores: something else is running, so timings would be wrong. Stop it '
              'and wait a minute, or pass --allow_busy to get output marked as not a benchmark')
   return busy
+
+
+def define_idle_flag():
+  """--allow_busy, for every benchmark script."""
+  flags.DEFINE_bool('allow_busy', False, 'Run even when the load average says the cores are '
+                    'busy (the output is then marked as not a benchmark).')

@@ -22,7 +22,9 @@ import numpy as np
 import tensorflow as tf
 
 from attacks import Attack
-from attacks import AttackConfig
+from attacks import PGDConfig
+from bench.idle import define_idle_flag
+from bench.idle import require_idle_machine
 from madry_compat import build_model
 
 flags.DEFINE_integer('batch_size', 200, 'Images per batch (Madry: 200).')
@@ -30,6 +32,7 @@ flags.DEFINE_integer('batches', 3, 'Batches per timed repeat.')
 flags.DEFINE_integer('repeats', 5, 'Timed repeats; medians are reported.')
 flags.DEFINE_integer('steps', 40, 'PGD steps of the throughput comparison.')
 flags.DEFINE_string('output', 'bench/results/pgd_throughput.json', 'JSON results.')
+define_idle_flag()
 FLAGS = flags.FLAGS
 
 
@@ -41,7 +44,7 @@ def _inputs(batch_size):
 
 
 def _ours(model, steps):
-  attack = Attack(model, AttackConfig(name='bench', epsilon=0.3, step_size=0.01, steps=steps,
+  attack = Attack(model, PGDConfig(name='bench', epsilon=0.3, step_size=0.01, steps=steps,
                                       random_start=False, loss='xent'), (0.0, 1.0))
   run = lambda x, y: attack(x, y)[0]
   run.concrete_function = attack.concrete_function
@@ -83,6 +86,7 @@ def _trace(make, steps, x, y):
 
 
 def main(_):
+  busy = require_idle_machine(FLAGS.allow_busy)
   x, y = _inputs(FLAGS.batch_size)
   model = build_model('mnist')
   ours, ours_all = _throughput(_ours(model, FLAGS.steps), x, y)
@@ -92,6 +96,7 @@ def main(_):
                                           ('cleverhans', _cleverhans, (10, 100, 1000)))
            for steps in steps_list}
   result = {
+      'benchmark': not busy, 'load_average_at_start': os.getloadavg(),
       'machine': {'platform': platform.platform(), 'processor': platform.processor(),
                   'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
       'settings': {'batch_size': FLAGS.batch_size, 'batches': FLAGS.batches,
@@ -104,6 +109,8 @@ def main(_):
   os.makedirs(os.path.dirname(FLAGS.output) or ".", exist_ok=True)
   with open(FLAGS.output, "w") as f:
     json.dump(result, f, indent=2)
+  if busy:
+    print('NOT A BENCHMARK: the cores were busy')
   print(f'| PGD-{FLAGS.steps}, batch {FLAGS.batch_size} | images/s (median of {FLAGS.repeats}) |')
   print('|---|---|')
   print(f'| ours (attacks.Attack) | {ours:.1f} |')

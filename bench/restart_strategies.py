@@ -11,7 +11,7 @@ batch, round-robin in one process.
 All three give the same per-example worst case up to the random draws; only the cost
 differs. Needs a model that is partly robust at --epsilon.
 
-  python bench/restart_strategies.py --madry_ckpt_dir=models/mnist/natural --epsilon=0.1
+  python bench/restart_strategies.py --model_dir=models/mnist/natural --epsilon=0.1
 """
 
 import json
@@ -28,13 +28,14 @@ import numpy as np
 import tensorflow as tf
 
 from attacks import Attack
-from attacks import AttackConfig
+from attacks import PGDConfig
+from bench.idle import define_idle_flag
 from bench.idle import require_idle_machine
 from data_input import loader
 from data_input.specs import get_spec
-from madry_compat.checkpoint import load_madry_checkpoint
+from evaluation.model_io import load_model_folder
 
-flags.DEFINE_string('madry_ckpt_dir', None, 'MNIST model in Madry checkpoint format.')
+flags.DEFINE_string('model_dir', None, 'An MNIST model folder (train.py or Madry checkpoint).')
 flags.DEFINE_string('manual_dir', '../shared/data/mnist', 'MNIST raw files.')
 flags.DEFINE_float('epsilon', 0.1, 'L-infinity budget (choose one that leaves some robust).')
 flags.DEFINE_integer('restarts', 5, 'Restarts.')
@@ -42,13 +43,12 @@ flags.DEFINE_integer('steps', 40, 'PGD steps per restart.')
 flags.DEFINE_integer('batch_size', 200, 'Images per batch.')
 flags.DEFINE_integer('repeats', 3, 'Timed repeats per strategy; medians reported.')
 flags.DEFINE_string('output', 'bench/results/restart_strategies.json', 'JSON results.')
-flags.DEFINE_bool('allow_busy', False, 'Run even when the load average says the cores are '
-                  'busy (the output is then marked as not a benchmark).')
+define_idle_flag()
 FLAGS = flags.FLAGS
 
 
 def _config(restarts):
-  return AttackConfig(name='bench', epsilon=FLAGS.epsilon, step_size=0.01, steps=FLAGS.steps,
+  return PGDConfig(name='bench', epsilon=FLAGS.epsilon, step_size=0.01, steps=FLAGS.steps,
                       random_start=True, loss='xent', restarts=restarts)
 
 
@@ -81,7 +81,7 @@ def _strategies(model):
 def main(_):
   busy = require_idle_machine(FLAGS.allow_busy)
   spec = get_spec('mnist')
-  model = load_madry_checkpoint(FLAGS.madry_ckpt_dir, 'mnist')
+  model = load_model_folder(FLAGS.model_dir, 'mnist').model
   test = loader.load_split('mnist', 'test', manual_dir=FLAGS.manual_dir)
   x = loader.to_model_scale(test.images[:FLAGS.batch_size], spec)
   y = test.labels[:FLAGS.batch_size].astype(np.int64)
@@ -101,7 +101,7 @@ def main(_):
       'benchmark': not busy, 'load_average_at_start': os.getloadavg(),
       'machine': {'platform': platform.platform(), 'cpus': os.cpu_count(),
                   'tensorflow': tf.__version__},
-      'settings': {k: FLAGS[k].value for k in ('madry_ckpt_dir', 'epsilon', 'restarts', 'steps',
+      'settings': {k: FLAGS[k].value for k in ('model_dir', 'epsilon', 'restarts', 'steps',
                                                'batch_size', 'repeats')},
       'seconds_median': medians, 'seconds_all': times, 'robust_accuracy': robust,
       'ratio_to_in_graph': {name: m / base for name, m in medians.items()},

@@ -31,6 +31,8 @@ import numpy as np
 import tensorflow as tf
 
 from data_input.specs import get_spec
+from bench.idle import define_idle_flag
+from bench.idle import require_idle_machine
 from madry_compat import build_model
 from madry_compat.flops import forward_flops
 from run_support.atomic_io import write_json_atomic
@@ -45,6 +47,7 @@ flags.DEFINE_integer('cifar_depth', 10, 'WideResNet depth of the CIFAR benchmark
 flags.DEFINE_integer('cifar_width', 2, 'WideResNet width of the CIFAR benchmark (Madry: 10).')
 flags.DEFINE_bool('xla', True, 'Also time natural training with jit_compile.')
 flags.DEFINE_string('output', 'bench/results/train_throughput.json', 'JSON results.')
+define_idle_flag()
 FLAGS = flags.FLAGS
 
 METHODS = {  # name -> (TrainConfig overrides per dataset family)
@@ -121,6 +124,7 @@ def _make(dataset, label, overrides, xla=False):
 
 def main(argv):
   del argv
+  busy = require_idle_machine(FLAGS.allow_busy)
   peak, peak_runs = matmul_peak()
   benches, models = [], {}
   for dataset in FLAGS.datasets:
@@ -149,12 +153,15 @@ def main(argv):
     rows.append(f'| {bench.dataset} | {bench.label} | {rate:.1f} | {cost:.2f}x | '
                 f'{gflops:.1f} | {gflops / peak:.0%} | '
                 f'{", ".join(f"{r:.1f}" for r in bench.rates)} |')
+  if busy:
+    print('NOT A BENCHMARK: the cores were busy')
   print(f'fp32 matmul peak: {peak:.1f} GFLOP/s (median; runs {", ".join(f"{r:.1f}" for r in peak_runs)})')
   print('| dataset | method | images/s (median) | cost vs natural | GFLOP/s | of matmul peak | all repeats |')
   print('|---|---|---|---|---|---|---|')
   print('\n'.join(rows))
   os.makedirs(os.path.dirname(FLAGS.output), exist_ok=True)
-  write_json_atomic(FLAGS.output, {'machine': {'platform': platform.platform(), 'processor': platform.processor(),
+  write_json_atomic(FLAGS.output, {'benchmark': not busy, 'load_average_at_start': os.getloadavg(),
+               'machine': {'platform': platform.platform(), 'processor': platform.processor(),
                            'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
                'matmul_peak_gflops': peak, 'matmul_runs': peak_runs, 'models': models,
                'repeats': FLAGS.repeats, 'results': results})

@@ -16,15 +16,13 @@ from diagnostics.landscape import loss_landscapes
 from diagnostics.linearized import linearized_quantities
 from diagnostics.linearized import predicted_accuracy
 from evaluation import model_io
+from evaluation.accuracy import correct_per_example
 from evaluation.accuracy import make_predict_fn
+from evaluation.plan import planned
 from evaluation.runner import attack_result
-from evaluation.suites import PAPER_BUDGET
-from madry_compat.checkpoint import load_madry_checkpoint
 from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
-from run_support.run_files import MODEL_FILE
-
-DEFAULT_EXTENT = {'mnist': 0.4, 'cifar10': 10.0, 'cifar100': 10.0}  # Figures 5, 9: +-10 on CIFAR
+from run_support.run_files import DIAGNOSTICS_JSON
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,14 +52,6 @@ def model_label(model_dir):
           f"k {c['train_steps']}{adv})")
 
 
-def load_any(model_dir, dataset):
-  """train.py's model.keras, or Madry's TF1 checkpoint when the folder holds one instead."""
-  madry = os.path.isfile(os.path.join(model_dir, 'checkpoint'))
-  if madry and not os.path.isfile(os.path.join(model_dir, MODEL_FILE)):
-    return load_madry_checkpoint(model_dir, dataset)
-  return model_io.load_trained_model(model_dir, '--model_dirs')
-
-
 def _summary(values):
   finite = values[np.isfinite(values)]
   return {'mean': float(finite.mean()), 'median': float(np.median(finite))} if finite.size else {}
@@ -74,9 +64,10 @@ def diagnose(s):
   if not dataset:
     raise UserError('the models were trained on different or unknown datasets: pass --dataset')
   spec = get_spec(dataset)
-  epsilon = s.epsilon if s.epsilon is not None else PAPER_BUDGET[dataset]['eps']
-  extent = s.landscape_extent if s.landscape_extent is not None else DEFAULT_EXTENT[dataset]
-  models = {model_label(d): load_any(d, dataset) for d in s.model_dirs}
+  epsilon = s.epsilon if s.epsilon is not None else spec.paper_attack.epsilon
+  extent = s.landscape_extent if s.landscape_extent is not None else spec.landscape_extent
+  models = {model_label(d): model_io.load_model_folder(d, dataset, '--model_dirs').model
+            for d in s.model_dirs}
   test = loader.load_split(dataset, 'test', s.data_dir, s.manual_dir)
   if s.num_examples > len(test):
     raise UserError(f'--num_examples {s.num_examples} exceeds the {len(test)} test images '
@@ -91,9 +82,9 @@ def diagnose(s):
     quantities[label] = q
     activity[label] = penultimate_activity(model, test, spec, n, s.batch_size)
     predict = make_predict_fn(model)
-    empirical = {loss: attack_result(predict, model, fgsm(f'fgsm_{loss}', epsilon, loss, kappa=0.0),
-                                     'white-box', test, spec, n, s.batch_size, s.seed).accuracy
-                 for loss in ('xent', 'cw')}
+    empirical = {loss: attack_result(
+        predict, model, planned(fgsm(f'fgsm_{loss}', epsilon, loss, kappa=0.0), 'white-box', spec),
+        None, test, spec, n, s.batch_size, s.seed).accuracy for loss in ('xent', 'cw')}
     images = loader.to_model_scale(test.images[:s.landscape_examples], spec)
     surfaces, grid = loss_landscapes(model, images, test.labels[:s.landscape_examples], extent,
                                      s.landscape_points, s.seed)
@@ -102,7 +93,7 @@ def diagnose(s):
       figures.landscape_grid(values, grid, os.path.join(s.output_dir, f'landscape_{kind}_{slug}.png'),
                              f'{label}: xent along {"two Rademacher" if kind == "random" else "sign(grad xent) and a Rademacher"} directions')
     document['models'][label] = {
-        'clean_accuracy': float(q['correct'].mean()),
+        'clean_accuracy': float(correct_per_example(predict, test, spec, s.batch_size, n).mean()),
         'table1': {'epsilon': epsilon, 'predicted_accuracy': predicted_accuracy(q['epsilon_L'], epsilon),
                    'fgsm_xent_accuracy': empirical['xent'], 'fgsm_cw_accuracy': empirical['cw']},
         'summary': {k: _summary(np.ravel(q[k])) for k in
@@ -121,5 +112,5 @@ def diagnose(s):
                    'epsilon': epsilon, 'seconds': time.perf_counter() - started,
                    'settings': dataclasses.asdict(s),
                    'notes': 'ybar is the most likely wrong class; FGSM uses kappa 0 for CW.'})
-  write_json_atomic(os.path.join(s.output_dir, 'diagnostics.json'), document)
+  write_json_atomic(os.path.join(s.output_dir, DIAGNOSTICS_JSON), document)
   return document

@@ -1,5 +1,7 @@
-"""Clean accuracy of a Keras model, batched, in inference mode."""
+"""Clean accuracy of a Keras model, batched, in inference mode: the one place it is computed
+(training's periodic and final evaluation, eval.py's clean row, diagnose.py)."""
 
+import numpy as np
 import tensorflow as tf
 
 from data_input.pipeline import eval_batches
@@ -13,10 +15,14 @@ def make_predict_fn(model, jit_compile=False):
   return predict
 
 
+def correct_per_example(predict_fn, split, spec, batch_size, num_examples=None):
+  """Bool per example of the first `num_examples` of `split`: predicted correctly."""
+  correct = [predict_fn(images).numpy() == labels
+             for images, labels in eval_batches(split, spec, batch_size, num_examples)]
+  return np.concatenate(correct) if correct else np.zeros(0, bool)
+
+
 def clean_accuracy(predict_fn, split, spec, batch_size, num_examples=None):
   """(accuracy, number of examples) on the first `num_examples` of `split`."""
-  correct = total = 0
-  for images, labels in eval_batches(split, spec, batch_size, num_examples):
-    correct += int(tf.reduce_sum(tf.cast(predict_fn(images) == labels, tf.int32)))
-    total += len(labels)
-  return correct / max(total, 1), total
+  correct = correct_per_example(predict_fn, split, spec, batch_size, num_examples)
+  return float(correct.mean()) if len(correct) else 0.0, len(correct)

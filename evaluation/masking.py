@@ -27,8 +27,8 @@ def masking_warnings(results, zero_grad_share, data_range):
         warnings.append(f'FGSM {fgsm.name} ({fgsm.accuracy:.2%}) beats PGD {pgd.name} '
                         f'({pgd.accuracy:.2%}): the iterative attack is failing')
   warnings += _not_monotone(white, 'steps') + _not_monotone(white, 'restarts')
-  for r in white:
-    if r.config['epsilon'] >= data_range and r.accuracy > _TOLERANCE:
+  for r in results:
+    if r.threat == 'sanity' and r.config['epsilon'] >= data_range and r.accuracy > _TOLERANCE:
       warnings.append(f'unbounded {r.name} leaves {r.accuracy:.2%} accuracy (expected ~0%)')
   if zero_grad_share > 0:
     warnings.append(f'{zero_grad_share:.2%} of the examples have an exactly zero input '
@@ -54,8 +54,8 @@ def _score_based_beats_gradients(white):
 def _not_monotone(results, knob):
   """Accuracy should not rise when only `knob` (steps or restarts) grows."""
   groups = {}
-  for r in results:
-    key = tuple(sorted((k, v) for k, v in r.config.items() if k not in (knob, 'name')))
+  for r in (r for r in results if knob in r.config):
+    key = tuple(sorted((k, str(v)) for k, v in r.config.items() if k not in (knob, 'name')))
     groups.setdefault(key, []).append(r)
   warnings = []
   for group in groups.values():

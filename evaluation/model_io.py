@@ -1,14 +1,32 @@
-"""Loads a model that train.py wrote, with the dataset it was trained on."""
+"""Loads "a model folder" for eval.py, diagnose.py and black-box sources: train.py's
+model.keras, or Madry's TF1 checkpoint (a folder with a `checkpoint` state file, or a
+prefix), together with the model state it holds (global step, hash of the weights)."""
 
+import dataclasses
+import hashlib
 import json
 import os
+from typing import Optional
 
 import keras
 
 import madry_compat  # noqa: F401  (registers Madry's custom layers for deserialisation)
+from madry_compat.checkpoint import load_madry_checkpoint
+from madry_compat.checkpoint import read_global_step
+from madry_compat.checkpoint import resolve_prefix
 from run_support.errors import UserError
 from run_support.run_files import CONFIG_FILE
+from run_support.run_files import MADRY_STATE_FILE
+from run_support.run_files import METRICS_FILE
 from run_support.run_files import MODEL_FILE
+
+
+def _read_json(path, what):
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except (OSError, ValueError) as e:
+    raise UserError(f'{path} is unreadable ({e}); was it written by {what}?') from None
 
 
 def run_config(model_dir):
@@ -17,22 +35,48 @@ def run_config(model_dir):
   if not os.path.isfile(path):
     return None
   try:
-    with open(path) as f:
-      return json.load(f)['config']
-  except (OSError, ValueError, KeyError) as e:
-    raise UserError(f'{path} is unreadable ({e}); was it written by train.py?') from None
+    return _read_json(path, 'train.py')['config']
+  except (KeyError, TypeError):
+    raise UserError(f'{path} has no "config"; was it written by train.py?') from None
 
 
 def trained_dataset(model_dir):
   """The dataset the model in model_dir was trained on, or None when unrecorded."""
-  config = run_config(model_dir)
+  config = run_config(model_dir) if os.path.isdir(model_dir) else None
   return config['dataset'] if config else None
 
 
-def load_trained_model(model_dir, flag='--model_dir'):
-  """The exported Keras model in `model_dir`; UserError for a missing or broken file."""
-  if not os.path.isdir(model_dir):
-    raise UserError(f'{flag} {model_dir} is not a folder')
+def weights_sha256(model):
+  """A hash of every weight (in the model's order): the same weights give the same hash
+  whichever file format they were loaded from."""
+  digest = hashlib.sha256()
+  for w in model.get_weights():
+    digest.update(w.astype('float32').tobytes())
+  return digest.hexdigest()
+
+
+@dataclasses.dataclass
+class LoadedModel:
+  """A model and what says which state of which model it is."""
+  model: keras.Model
+  path: str
+  kind: str                  # 'keras' (train.py) or 'madry_tf1'
+  dataset: str
+  global_step: Optional[int]
+  weights_sha256: str
+
+  def state(self):
+    """What a results file records of the model it measured."""
+    return {'path': os.path.abspath(self.path), 'kind': self.kind, 'dataset': self.dataset,
+            'global_step': self.global_step, 'weights_sha256': self.weights_sha256}
+
+
+def is_madry_checkpoint(path):
+  return (os.path.isfile(os.path.join(path, MADRY_STATE_FILE)) and
+          not os.path.isfile(os.path.join(path, MODEL_FILE))) or os.path.isfile(path + '.index')
+
+
+def _load_keras(model_dir, flag):
   path = os.path.join(model_dir, MODEL_FILE)
   if not os.path.isfile(path):
     raise UserError(f'{flag} {model_dir} has no {MODEL_FILE}: train.py writes it when a run '
@@ -40,5 +84,31 @@ def load_trained_model(model_dir, flag='--model_dir'):
   try:
     return keras.models.load_model(path)
   except Exception as e:  # pylint: disable=broad-except  (zip, h5 and Keras errors alike)
-    raise UserError(f'cannot load {path}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ""}'
-                    ' (truncated or not a Keras model?)') from None
+    reason = str(e).splitlines()[0] if str(e) else ''
+    raise UserError(f'cannot load {path}: {type(e).__name__}: {reason} (truncated or not a '
+                    'Keras model?)') from None
+
+
+def load_model_folder(path, dataset=None, flag='--model_dir'):
+  """The model at `path` as a LoadedModel; `dataset` is required for Madry checkpoints and
+  must agree with the recorded one for train.py folders. UserError for anything wrong."""
+  if is_madry_checkpoint(path):
+    if not dataset:
+      raise UserError(f'{flag} {path} holds a Madry TF1 checkpoint: pass --dataset')
+    prefix = resolve_prefix(path)
+    model = load_madry_checkpoint(prefix, dataset)
+    return LoadedModel(model, path, 'madry_tf1', dataset, read_global_step(prefix),
+                       weights_sha256(model))
+  if not os.path.isdir(path):
+    raise UserError(f'{flag} {path} is not a folder')
+  trained_on = trained_dataset(path)
+  if dataset and trained_on and dataset != trained_on:
+    raise UserError(f'--dataset={dataset} but {path} was trained on {trained_on}')
+  dataset = dataset or trained_on
+  if not dataset:
+    raise UserError(f'{path} has no {CONFIG_FILE}: pass --dataset')
+  model = _load_keras(path, flag)
+  metrics_path = os.path.join(path, METRICS_FILE)
+  step = (_read_json(metrics_path, 'train.py').get('global_step')
+          if os.path.isfile(metrics_path) else None)
+  return LoadedModel(model, path, 'keras', dataset, step, weights_sha256(model))

@@ -1,20 +1,91 @@
-"""Evaluation results: the JSON document (resumable state) and the Markdown table."""
+"""Evaluation results as a document: worst cases per threat model and budget, AutoAttack's
+summary, the results.json document and its Markdown table."""
 
 import numpy as np
 
+from evaluation.plan import AUTOATTACK
 
-def worst_case(results):
-  """Per example: correct under every attack run (and clean); and its mean."""
-  correct = np.logical_and.reduce([r.correct for r in results])
-  return float(np.mean(correct)), correct
+# Worst-case groups: each threat model alone, AutoAttack's chain, and all of them together.
+ANY = 'any (white-box, black-box, AutoAttack)'
 
 
-def markdown_table(results, worst_accuracy):
+def worst_cases(results):
+  """Per (threat model, epsilon, norm): the examples still correct under clean evaluation
+  and every attack of that group. Sanity (unbounded) attacks never enter."""
+  clean = results[0]
+  groups = {}
+  for r in results[1:]:
+    if r.threat == 'sanity':
+      continue
+    budget = (r.config['epsilon'], r.config['norm'])
+    kind = AUTOATTACK if r.chain == AUTOATTACK else r.threat
+    groups.setdefault((kind, *budget), []).append(r)
+    groups.setdefault((ANY, *budget), []).append(r)
+  cases = []
+  for (kind, epsilon, norm), members in sorted(groups.items(), key=lambda kv: (kv[0][1], kv[0][2], kv[0][0] == ANY, kv[0][0])):
+    correct = np.logical_and.reduce([clean.correct] + [m.correct for m in members])
+    cases.append({'threat': kind, 'epsilon': epsilon, 'norm': norm,
+                  'accuracy': float(np.mean(correct)),
+                  'correct': ''.join('1' if c else '0' for c in correct),
+                  'over': [m.name for m in members]})
+  return cases
+
+
+def autoattack_summary(results, chain_names, spec, n):
+  """RobustBench-style fields once every member of AutoAttack's chain has run, else None."""
+  chain = {r.name: r for r in results if r.chain == AUTOATTACK}
+  if set(chain_names) - set(chain):
+    return None
+  last = chain[chain_names[-1]]
+  return {'clean_acc': results[0].accuracy, 'autoattack_acc': last.accuracy,
+          'eps': spec.epsilon_label(last.epsilon), 'norm': 'Linf', 'n_examples': n,
+          'version': 'standard: ' + ', then '.join(chain_names),
+          'robust_after': {name: chain[name].accuracy for name in chain_names}}
+
+
+def markdown_table(results, cases, warnings):
   lines = ['| attack | threat | description | accuracy | seconds | sanity |',
            '|---|---|---|---|---|---|']
   for r in results:
-    sanity = 'ok' if r.sanity.get('ok') else 'FAILED'
-    lines.append(f'| {r.name} | {r.threat} | {r.description} | {r.accuracy:.2%} | '
-                 f'{r.seconds:.1f} | {sanity} |')
-  lines.append(f'| **worst case** | per example, all of the above | | **{worst_accuracy:.2%}** | | |')
+    threat = f'{r.threat}, {r.chain} chain' if r.chain else r.threat
+    lines.append(f'| {r.name} | {threat} | {r.description} | {r.accuracy:.2%} | '
+                 f'{r.seconds:.1f} | {"ok" if r.sanity.get("ok") else "FAILED"} |')
+  if cases:
+    lines += ['', '| worst case per example | epsilon | accuracy | over |', '|---|---|---|---|']
+    lines += [f'| {c["threat"]} | {c["epsilon"]:g} {c["norm"]} | **{c["accuracy"]:.2%}** | '
+              f'{", ".join(c["over"])} |' for c in cases]
+  lines += [f'- WARNING: {w}' for w in warnings]
   return '\n'.join(lines) + '\n'
+
+
+def results_document(context, results, warnings, zero_grad, complete):
+  """The results.json document (and its Markdown) for the results so far.
+
+  Args:
+    context: dict with setup, model (state), settings, examples, spec, n, chain_names.
+    results: AttackResults, clean first.
+    warnings: gradient-masking alarms (strings).
+    zero_grad: share of examples with a zero input gradient, or None before it is measured.
+    complete: True once every requested attack has finished.
+
+  Returns:
+    (document, markdown).
+  """
+  cases = worst_cases(results)
+  document = {
+      'complete': complete,
+      'setup': context['setup'],
+      'model': context['model'],
+      'settings': context['settings'],
+      'examples': context['examples'],
+      'clean_acc': results[0].accuracy,
+      'attacks': [r.to_json() for r in results],
+      'worst_case': cases,
+      'zero_gradient_share': zero_grad,
+      'warnings': warnings,
+  }
+  autoattack = autoattack_summary(results, context['chain_names'], context['spec'], context['n'])
+  if autoattack:
+    document.update(autoattack_acc=autoattack['autoattack_acc'], eps=autoattack['eps'],
+                    n_examples=context['n'], autoattack=autoattack)
+  return document, markdown_table(results, cases, warnings)

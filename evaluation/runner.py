@@ -1,4 +1,4 @@
-"""Runs one attack over the first N test examples and scores it on the target model."""
+"""Runs one planned attack over the first N test examples and scores it on the target."""
 
 import dataclasses
 import math
@@ -8,25 +8,23 @@ from absl import logging
 import numpy as np
 import tensorflow as tf
 
-from attacks import AttackConfig
+from attacks import config_record
 from attacks import make_attack
 from data_input.pipeline import eval_batches
+from evaluation.accuracy import correct_per_example
 from run_support.distribution import is_distributed
 from run_support.distribution import replicated_attack
 from run_support.distribution import splits_across_replicas
-
-
-_CONFIG_DEFAULTS = {f.name: f.default for f in dataclasses.fields(AttackConfig)
-                    if f.default is not dataclasses.MISSING}
 
 
 @dataclasses.dataclass
 class AttackResult:
   """Per-example outcome of one attack (or of clean evaluation) and its bookkeeping."""
   name: str
-  threat: str            # 'clean', 'white-box' or 'black-box'
+  threat: str            # 'clean', 'white-box', 'black-box' or 'sanity'
+  chain: object          # 'autoattack' or None
   description: str
-  config: dict
+  config: dict           # attacks.config_record(...), plus the black-box source's state
   correct: np.ndarray    # bool per example: the target still classifies it correctly
   seconds: float
   sanity: dict
@@ -35,28 +33,38 @@ class AttackResult:
   def accuracy(self):
     return float(np.mean(self.correct)) if len(self.correct) else float('nan')
 
+  @property
+  def epsilon(self):
+    return self.config.get('epsilon')
+
   def to_json(self):
     config = {k: ('inf' if isinstance(v, float) and math.isinf(v) else v)
               for k, v in self.config.items()}  # JSON has no infinity
-    return {'name': self.name, 'threat': self.threat, 'description': self.description,
-            'config': config, 'accuracy': self.accuracy, 'seconds': round(self.seconds, 3),
-            'sanity': self.sanity, 'correct': ''.join('1' if c else '0' for c in self.correct)}
+    return {'name': self.name, 'threat': self.threat, 'chain': self.chain,
+            'description': self.description, 'config': config, 'accuracy': self.accuracy,
+            'seconds': round(self.seconds, 3), 'sanity': self.sanity,
+            'correct': ''.join('1' if c else '0' for c in self.correct)}
 
   @classmethod
   def from_json(cls, entry):
     config = {k: (float('inf') if v == 'inf' else v) for k, v in entry['config'].items()}
-    if config:  # files written before a setting existed hold its default
-      config = {**_CONFIG_DEFAULTS, **config}
-    return cls(name=entry['name'], threat=entry['threat'], description=entry['description'],
-               config=config, correct=np.array([c == '1' for c in entry['correct']]),
+    return cls(name=entry['name'], threat=entry['threat'], chain=entry.get('chain'),
+               description=entry['description'], config=config,
+               correct=np.array([c == '1' for c in entry['correct']], bool),
                seconds=entry['seconds'], sanity=entry['sanity'])
 
 
 def clean_result(predict, split, spec, num_examples, batch_size):
   start = time.perf_counter()
-  correct = [predict(x).numpy() == y for x, y in eval_batches(split, spec, batch_size, num_examples)]
-  return AttackResult('clean', 'clean', 'no attack', {}, np.concatenate(correct),
+  correct = correct_per_example(predict, split, spec, batch_size, num_examples)
+  return AttackResult('clean', 'clean', None, 'no attack', {}, correct,
                       time.perf_counter() - start, {'ok': True})
+
+
+def recorded_config(planned, source_state):
+  """What results.json records of a planned attack (black-box: with its source model)."""
+  return dict(config_record(planned.config),
+              source=source_state if planned.threat == 'black-box' else None)
 
 
 class _Sanity:
@@ -85,12 +93,26 @@ class _Sanity:
             'ok': bool(within and in_range and self.nans == 0)}
 
 
-def attack_result(target_predict, crafting_model, config, threat, split, spec, num_examples,
-                  batch_size, seed, on_batch=None, only=None, strategy=None):
-  """Crafts on `crafting_model` (the target itself for white-box) and scores on the target.
-  `only` (bool per example) restricts the attack to those examples and counts the others
-  as already lost (AutoAttack's chain: each attack runs on the points still robust).
-  Under a multi-replica `strategy` each batch is split across the replicas."""
+def attack_result(target_predict, crafting_model, planned, source_state, split, spec,
+                  num_examples, batch_size, seed, on_batch=None, only=None, strategy=None):
+  """Crafts a planned attack and scores it on the target.
+
+  Args:
+    target_predict: images -> predicted labels of the target (evaluation.accuracy).
+    crafting_model: the target for white-box and sanity attacks, else the black-box source.
+    planned: an evaluation.plan.PlannedAttack.
+    source_state: the black-box source's model state (recorded for black-box attacks).
+    split, spec, num_examples, batch_size: the first `num_examples` test images, batched.
+    seed: batch i's attack seed is seed * 1000003 + i.
+    on_batch: progress callback(batch, batches, seconds).
+    only: bool per example; attack only those, counting the others as already lost
+      (AutoAttack's chain).
+    strategy: a tf.distribute strategy; with several replicas each batch is split.
+
+  Returns:
+    An AttackResult.
+  """
+  config = planned.config
   lo, hi = 0.0, spec.pixel_max
   attack = make_attack(crafting_model, config, (lo, hi))
   if strategy is not None and is_distributed(strategy) and splits_across_replicas(config):
@@ -98,9 +120,9 @@ def attack_result(target_predict, crafting_model, config, threat, split, spec, n
   sanity = _Sanity(config, lo, hi)
   correct = []
   start = time.perf_counter()
-  n = num_examples
   offset = 0
-  for index, (x, y) in enumerate(eval_batches(split, spec, batch_size, n)):
+  batches = math.ceil(num_examples / batch_size)
+  for index, (x, y) in enumerate(eval_batches(split, spec, batch_size, num_examples)):
     keep = np.ones(len(y), bool) if only is None else np.asarray(only[offset:offset + len(y)])
     offset += len(y)
     batch_correct = np.zeros(len(y), bool)
@@ -111,9 +133,10 @@ def attack_result(target_predict, crafting_model, config, threat, split, spec, n
       batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
     correct.append(batch_correct)
     if on_batch:
-      on_batch(index + 1, math.ceil(n / batch_size), time.perf_counter() - start)
-  result = AttackResult(config.name, threat, config.describe(), dataclasses.asdict(config),
-                        np.concatenate(correct), time.perf_counter() - start, sanity.report())
+      on_batch(index + 1, batches, time.perf_counter() - start)
+  result = AttackResult(config.name, planned.threat, planned.chain, config.describe(),
+                        recorded_config(planned, source_state), np.concatenate(correct),
+                        time.perf_counter() - start, sanity.report())
   if not result.sanity['ok']:
     logging.warning('%s failed its sanity check: %s', config.name, result.sanity)
   return result

@@ -6,6 +6,7 @@ from typing import Optional
 
 from data_input.specs import get_spec
 from run_support.errors import UserError
+from run_support.run_files import EVAL_SUBDIR
 from run_support.strategies import STRATEGIES
 
 # Suite names (their attacks are in evaluation/suites.py, which needs TensorFlow).
@@ -49,10 +50,16 @@ class EvalSettings:
     return self.blackbox_source
 
   def resolved_output_dir(self):
+    """--output_dir, else <model>/eval/<which images>[_seed<s>], so evaluations of other
+    example counts or seeds of the same model never collide."""
     if self.output_dir:
       return self.output_dir
     target = self.target_path()
-    return os.path.join(target if os.path.isdir(target) else os.path.dirname(target), 'eval')
+    which = f'first{self.num_examples}' if self.num_examples else 'all'
+    if self.seed:
+      which += f'_seed{self.seed}'
+    return os.path.join(target if os.path.isdir(target) else os.path.dirname(target),
+                        EVAL_SUBDIR, which)
 
   def identity(self):
     """What every result in output_dir depends on; a rerun must match to add to them.

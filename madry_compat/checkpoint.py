@@ -46,6 +46,19 @@ def read_checkpoint(prefix):
                     f'{str(e).splitlines()[0]}') from None
 
 
+def read_global_step(prefix):
+  """The checkpoint's `global_step` variable, else the number ending its prefix
+  (checkpoint-70000), else None."""
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+    if reader.has_tensor('global_step'):
+      return int(reader.get_tensor('global_step'))
+  except (tf.errors.OpError, ValueError, IndexError):
+    pass
+  match = re.search(r'-(\d+)$', prefix)
+  return int(match.group(1)) if match else None
+
+
 def checkpoint_dataset(values):
   """'mnist' or 'cifar' from the variable names."""
   if 'Variable' in values:
@@ -121,15 +134,20 @@ def load_madry_checkpoint(path, dataset):
   return model
 
 
-def save_madry_checkpoint(model, prefix):
+def save_madry_checkpoint(model, prefix, global_step=None):
   """Writes `model`'s weights under Madry's TF1 names (V2 checkpoint + `checkpoint` file),
-  so Madry's own TF1 scripts can restore models trained here."""
+  and `global_step` when given, so Madry's own TF1 scripts can restore models trained
+  here."""
   pairs = tf1_names(model)
   folder = os.path.dirname(os.path.abspath(prefix))
   os.makedirs(folder, exist_ok=True)
-  tf.raw_ops.SaveV2(prefix=prefix, tensor_names=[n for _, n in pairs],
-                    shape_and_slices=[''] * len(pairs),
-                    tensors=[tf.convert_to_tensor(w) for w, _ in pairs])
+  names = [n for _, n in pairs]
+  tensors = [tf.convert_to_tensor(w) for w, _ in pairs]
+  if global_step is not None:
+    names.append('global_step')
+    tensors.append(tf.constant(global_step, tf.int64))
+  tf.raw_ops.SaveV2(prefix=prefix, tensor_names=names, shape_and_slices=[''] * len(names),
+                    tensors=tensors)
   with open(os.path.join(folder, 'checkpoint'), 'w') as f:
     name = os.path.basename(prefix)
     f.write(f'model_checkpoint_path: "{name}"\nall_model_checkpoint_paths: "{name}"\n')

@@ -33,9 +33,9 @@ def _parse_flags_or_die(argv):
 
 def run(main):
   """app.run(main) with one-line errors for flag problems, UserError and RunFailure."""
-  def guarded_main(argv):
+  def guarded_main(argv):  # main's return value (e.g. metrics) is not an exit status
     try:
-      return main(argv)
+      main(argv)
     except UserError as e:
       _die(os.path.basename(argv[0]), str(e))
     except RunFailure as e:

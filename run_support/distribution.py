@@ -75,9 +75,9 @@ def remove_scratch(path, base):
 
 
 def splits_across_replicas(config):
-  """Attacks that run as one graph can be split across replicas; APGD-T and Square drive
-  their loops from Python and run whole on every worker instead."""
-  return config.method == 'pgd' or (config.method == 'apgd' and not config.targets)
+  """Attacks that run as one graph can be split across replicas; APGD with restarts,
+  APGD-T and Square drive their loops from Python and run whole on every worker instead."""
+  return config.method == 'pgd' or (config.method == 'apgd' and config.restarts == 1)
 
 
 def replicated_attack(strategy, attack):

@@ -11,12 +11,15 @@ import pytest
 import tensorflow as tf
 
 from attacks import Attack
-from attacks import AttackConfig
+from attacks import APGDConfig
+from attacks import APGDTConfig
+from attacks import PGDConfig
+from attacks import SquareConfig
 from attacks import make_attack
 from conftest import MNIST_DIR
 from conftest import needs_mnist
 from data_input import raw_readers
-from evaluation.model_io import load_trained_model
+from evaluation.model_io import load_model_folder
 from madry_compat import build_model
 
 
@@ -35,7 +38,7 @@ def _models(two_models):
   cifar_x = np.random.default_rng(0).uniform(0, 255, (40, 32, 32, 3)).astype(np.float32)
   cifar_y = np.arange(40, dtype=np.int64) % 10
   return [('fresh_cnn', build_model('mnist'), 1.0),
-          ('loaded_cnn', load_trained_model(two_models['natural']), 1.0),
+          ('loaded_cnn', load_model_folder(two_models['natural']).model, 1.0),
           ('fresh_wrn', build_model('cifar10', depth=10, width=1), 255.0)], (cifar_x, cifar_y)
 
 
@@ -47,9 +50,8 @@ def test_logits_inside_the_loops_equal_the_models_logits(two_models, mnist_batch
   models, cifar = _models(two_models)
   for name, model, pixel_max in models:
     x, y = mnist_batch if pixel_max == 1.0 else cifar
-    config = AttackConfig(name='pgd', epsilon=0.3 * pixel_max, step_size=0.05 * pixel_max,
-                          steps=10, random_start=True, loss='xent', restarts=restarts,
-                          early_stop=early_stop)
+    config = PGDConfig(name='pgd', epsilon=0.3 * pixel_max, step_size=0.05 * pixel_max,
+                       steps=10, restarts=restarts, early_stop=early_stop)
     x_adv, fooled, logits = Attack(model, config, (0.0, pixel_max)).outcome(x, y, seed=1)
     direct = model(x_adv, training=False).numpy()
     scale = float(np.abs(direct).max())
@@ -63,25 +65,24 @@ def test_logits_inside_the_loops_equal_the_models_logits(two_models, mnist_batch
 
 @needs_mnist
 def test_early_stop_is_at_least_as_strong_as_the_final_iterate(two_models, mnist_batch):
-  model = load_trained_model(two_models['natural'])
+  model = load_model_folder(two_models['natural']).model
   x, y = mnist_batch
   outcomes = {}
   for early_stop in (False, True):
-    config = AttackConfig(name='pgd', epsilon=0.05, step_size=0.01, steps=20, random_start=True,
-                          loss='xent', restarts=2, early_stop=early_stop)
+    config = PGDConfig(name='pgd', epsilon=0.05, step_size=0.01, steps=20, restarts=2,
+                       early_stop=early_stop)
     outcomes[early_stop] = Attack(model, config, (0.0, 1.0))(x, y, seed=3)[1].numpy()
   assert 0 < outcomes[False].sum() < len(y)  # partly robust at this budget: a real comparison
   assert np.all(outcomes[True][outcomes[False]])  # same trajectories, stopped at the first hit
 
 
-@pytest.mark.parametrize('method', ['pgd', 'apgd', 'apgd_t', 'square'])
-def test_every_attack_returns_empty_results_for_an_empty_batch(method):
+@pytest.mark.parametrize('config', [
+    PGDConfig(name='pgd', epsilon=0.3, step_size=0.01, steps=5, restarts=3),
+    APGDConfig(name='apgd', epsilon=0.3, steps=5, loss='dlr', restarts=2),
+    APGDTConfig(name='apgd_t', epsilon=0.3, steps=5, targets=3),
+    SquareConfig(name='square', epsilon=0.3, queries=10)], ids=lambda c: c.name)
+def test_every_attack_returns_empty_results_for_an_empty_batch(config):
   model = build_model('mnist')
-  kind = dict(pgd={}, apgd=dict(method='apgd', loss='dlr'),
-              apgd_t=dict(method='apgd', loss='dlr', targets=3),
-              square=dict(method='square', queries=10))[method]
-  config = AttackConfig(name=method, epsilon=0.3, step_size=0.01, steps=5, random_start=True,
-                        restarts=3 if method == 'pgd' else 1, **kind)
   x_adv, fooled = make_attack(model, config, (0.0, 1.0))(
       np.zeros((0, 28, 28, 1), np.float32), np.zeros((0,), np.int64))
   assert tuple(x_adv.shape) == (0, 28, 28, 1) and tuple(fooled.shape) == (0,)

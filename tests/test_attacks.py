@@ -7,7 +7,7 @@ import pytest
 import tensorflow as tf
 
 from attacks import Attack
-from attacks import AttackConfig
+from attacks import PGDConfig
 from attacks import cw_margin_loss
 from attacks import fgsm
 from attacks import xent_loss
@@ -45,7 +45,7 @@ def _accuracy(model, x, y):
 
 def _pgd(name='pgd', **kw):
   base = dict(name=name, epsilon=0.3, step_size=0.01, steps=40, random_start=True, loss='xent')
-  return AttackConfig(**{**base, **kw})
+  return PGDConfig(**{**base, **kw})
 
 
 def test_losses_hand_computed():
@@ -121,10 +121,15 @@ def test_pgd_is_strong_and_the_unbounded_attack_reaches_zero(tiny_model, mnist_s
 def test_targeted_attack_hits_its_targets(tiny_model, mnist_slice):
   _, _, x, y = mnist_slice
   targets = (y + 1) % 10
-  for loss in ('xent', 'cw'):
-    x_adv, hit = Attack(tiny_model, _pgd(loss=loss, targeted=True), (0, 1))(x, y, targets=targets)
+  for loss in ('xent', 'cw'):  # the 'next' rule draws exactly these targets
+    x_adv, hit = Attack(tiny_model, _pgd(loss=loss, target='next'), (0, 1))(x, y)
     assert np.mean(np.argmax(tiny_model(x_adv), -1) == targets) > 0.8
     assert np.mean(hit) > 0.8
+  x_adv, hit = Attack(tiny_model, _pgd(target='random'), (0, 1))(x, y, seed=5)
+  predicted = np.argmax(tiny_model(x_adv), -1)
+  assert np.mean(predicted != y) > 0.8 and np.mean(hit) > 0.8
+  with pytest.raises(ValueError, match='untargeted'):
+    Attack(tiny_model, _pgd(), (0, 1))(x, y, targets=targets)
 
 
 @needs_mnist

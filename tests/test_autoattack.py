@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from attacks import AttackConfig
+from attacks import APGDConfig
+from attacks import APGDTConfig
+from attacks import PGDConfig
+from attacks import SquareConfig
+from attacks import config_record
 from attacks import dlr_loss
 from attacks import make_attack
 from attacks.apgd import checkpoint_schedule
@@ -22,10 +26,10 @@ from data_input import raw_readers
 from data_input.specs import get_spec
 import eval as eval_main
 from evaluation.masking import masking_warnings
-from evaluation.model_io import load_trained_model
+from evaluation.model_io import load_model_folder
 from evaluation.runner import AttackResult
 from evaluation.runner import zero_gradient_share
-from evaluation.suites import suite_attacks
+from evaluation.suites import suite_plan
 
 
 def test_dlr_hand_computed_and_invariant_to_shift_and_positive_scale():
@@ -66,13 +70,14 @@ def _accuracy(model, x, y):
 
 
 @needs_mnist
-@pytest.mark.parametrize('method,extra', [('apgd', {}), ('apgd', dict(loss='dlr', targets=9)),
-                                          ('square', dict(queries=200))])
-def test_attacks_stay_in_the_ball_and_the_data_range(two_models, mnist_slice, method, extra):
-  model = load_trained_model(two_models['ls'])
+@pytest.mark.parametrize('config', [APGDConfig(name='a', epsilon=0.1, steps=20),
+                                    APGDConfig(name='a', epsilon=0.1, steps=20, restarts=2),
+                                    APGDTConfig(name='a', epsilon=0.1, steps=20, targets=9),
+                                    SquareConfig(name='a', epsilon=0.1, queries=200)],
+                         ids=['apgd_ce', 'apgd_ce_restarts', 'apgd_t', 'square'])
+def test_attacks_stay_in_the_ball_and_the_data_range(two_models, mnist_slice, config):
+  model = load_model_folder(two_models['ls']).model
   x, y = mnist_slice
-  config = AttackConfig(name='a', epsilon=0.1, step_size=0.0, steps=20, random_start=True,
-                        method=method, **extra)
   x_adv, fooled = make_attack(model, config, (0.0, 1.0))(x, y, seed=3)
   x_adv = x_adv.numpy()
   assert np.abs(x_adv - x).max() <= 0.1 + 1e-6
@@ -83,12 +88,11 @@ def test_attacks_stay_in_the_ball_and_the_data_range(two_models, mnist_slice, me
 
 @needs_mnist
 def test_apgd_at_least_as_strong_as_pgd_of_the_same_budget(two_models, mnist_slice):
-  model = load_trained_model(two_models['ls'])
+  model = load_model_folder(two_models['ls']).model
   x, y = mnist_slice
-  budget = dict(epsilon=0.05, steps=20, random_start=True)
-  pgd = make_attack(model, AttackConfig(name='pgd', step_size=0.005, **budget), (0.0, 1.0))
-  apgd = make_attack(model, AttackConfig(name='apgd', step_size=0.0, method='apgd', **budget),
-                     (0.0, 1.0))
+  pgd = make_attack(model, PGDConfig(name='pgd', epsilon=0.05, step_size=0.005, steps=20),
+                    (0.0, 1.0))
+  apgd = make_attack(model, APGDConfig(name='apgd', epsilon=0.05, steps=20), (0.0, 1.0))
   pgd_acc = _accuracy(model, pgd(x, y, seed=1)[0], y)
   apgd_acc = _accuracy(model, apgd(x, y, seed=1)[0], y)
   assert pgd_acc > 0.05  # a budget that leaves something to win
@@ -105,21 +109,18 @@ class StopInputGradient(keras.layers.Layer):
 
 @needs_mnist
 def test_masked_gradients_stop_pgd_but_not_square_and_the_alarm_fires(two_models, mnist_slice):
-  inner = load_trained_model(two_models['natural'])
+  inner = load_model_folder(two_models['natural']).model
   inputs = keras.Input((28, 28, 1))
   masked = keras.Model(inputs, inner(StopInputGradient()(inputs)))
   x, y = mnist_slice
   clean = _accuracy(masked, x, y)
   results = []
-  for config in (AttackConfig(name='pgd40_xent', epsilon=0.3, step_size=0.01, steps=40,
-                              random_start=True),
-                 AttackConfig(name='aa_square', epsilon=0.3, step_size=0.0, steps=1,
-                              random_start=True, method='square', queries=300)):
+  for config in (PGDConfig(name='pgd40_xent', epsilon=0.3, step_size=0.01, steps=40),
+                 SquareConfig(name='aa_square', epsilon=0.3, queries=300)):
     x_adv, _ = make_attack(masked, config, (0.0, 1.0))(x, y, seed=0)
     correct = np.argmax(masked(x_adv, training=False), -1) == y
-    results.append(AttackResult(config.name, 'white-box', '', dict(
-        name=config.name, epsilon=0.3, norm='linf', steps=config.steps, loss='xent',
-        restarts=1, method=config.method), correct, 0.0, {'ok': True}))
+    results.append(AttackResult(config.name, 'white-box', None, '', config_record(config),
+                                correct, 0.0, {'ok': True}))
   pgd_acc, square_acc = results[0].accuracy, results[1].accuracy
   assert pgd_acc > clean - 0.25          # PGD barely moves: only its random start acts
   assert square_acc < 0.3 < pgd_acc      # the score-based attack does not care
@@ -145,4 +146,4 @@ def test_eval_autoattack_suite_writes_robustbench_fields(two_models, tfds_mnist_
   assert doc['autoattack_acc'] <= 0.05  # a naturally trained model at eps 0.3
   chain = [doc['clean_acc']] + list(doc['autoattack']['robust_after'].values())
   assert chain == sorted(chain, reverse=True)  # each attack only removes survivors
-  assert suite_attacks('autoattack', 'cifar10')[0].epsilon == 8.0
+  assert suite_plan('autoattack', get_spec('cifar10'))[0].config.epsilon == 8.0

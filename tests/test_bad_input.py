@@ -27,7 +27,7 @@ from training.loop import TrainData
 @pytest.fixture(scope='module')
 def world(two_models, tfds_mnist_dir, tmp_path_factory):
   """Everything the bad invocations point at: good runs, broken files, odd folders."""
-  from evaluation.model_io import load_trained_model  # pylint: disable=g-import-not-at-top
+  from evaluation.model_io import load_model_folder  # pylint: disable=g-import-not-at-top
   from madry_compat.checkpoint import save_madry_checkpoint  # pylint: disable=g-import-not-at-top
   root = tmp_path_factory.mktemp('world')
   paths = {'natural': two_models['natural'], 'tfds': tfds_mnist_dir, 'mnist': MNIST_DIR,
@@ -40,7 +40,7 @@ def world(two_models, tfds_mnist_dir, tmp_path_factory):
   (root / 'typo.cfg').write_text('--dataset=mnist\n--alpah=0.95\n')
 
   paths['madry_mnist'] = str(root / 'madry_mnist')
-  save_madry_checkpoint(load_trained_model(two_models['natural']),
+  save_madry_checkpoint(load_model_folder(two_models['natural']).model,
                         os.path.join(paths['madry_mnist'], 'checkpoint-100'))
 
   rng = np.random.default_rng(0)
@@ -84,18 +84,20 @@ CASES = {
     'train: truncated checkpoint': ('train.py', ['--flagfile={truncated_run}/flags.cfg', '--model_dir={truncated_run}', '--train_steps=200', '--data_dir={tfds}'], 'cannot restore'),
     'train: other settings in model_dir': ('train.py', ['--model_dir={natural}', '--alpha=0.5', '--data_dir={tfds}'], 'holds a run with other settings'),
     'train: more final examples than the test set': ('train.py', ['--final_eval_examples=20000', '--model_dir={root}/new'], 'exceeds the 10000 test images'),
+    'train: XLA with adversarial training': ('train.py', ['--adv_train', '--jit_compile', '--model_dir={root}/new'], 'does not work with --adv_train'),
+    'train: unknown beta units': ('train.py', ['--beta_units=per_pixel', '--model_dir={root}/new'], 'beta_units'),
     'train: multi_worker without TF_CONFIG': ('train.py', ['--strategy=multi_worker', '--model_dir={root}/new', '--manual_dir={mnist}'], 'needs TF_CONFIG'),
     'eval: unknown suite': ('eval.py', ['--model_dir={natural}', '--suite=bogus'], 'unknown --suite'),
     'eval: zero examples': ('eval.py', ['--model_dir={natural}', '--num_examples=0'], '--num_examples must be > 0'),
     'eval: negative epsilon': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:eps=-0.1'], 'epsilon must be >= 0'),
     'eval: attack setting not a number': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:steps=ten'], 'invalid literal'),
-    'eval: unknown attack setting': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:speed=3'], 'unknown setting'),
+    'eval: unknown attack setting': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:speed=3'], 'speed does not apply to method pgd'),
     'eval: black-box without a source': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--suite=paper_blackbox'], 'need --blackbox_source'),
     'eval: missing model_dir': ('eval.py', ['--model_dir={root}/nonexistent'], 'is not a folder'),
     'eval: missing checkpoint': ('eval.py', ['--model_dir={empty}', '--dataset=mnist'], 'has no model.keras'),
     'eval: truncated model file': ('eval.py', ['--model_dir={truncated_model}', '--dataset=mnist'], 'cannot load'),
     'eval: Madry checkpoint of the other dataset': ('eval.py', ['--madry_ckpt_dir={madry_mnist}', '--dataset=cifar10'], 'mnist'),
-    'eval: black-box source of another input shape': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--suite=paper_blackbox', '--blackbox_source={cifar_run}'], 'inputs of shape (32, 32, 3)'),
+    'eval: black-box source of another dataset': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--suite=paper_blackbox', '--blackbox_source={cifar_run}'], 'was trained on cifar10'),
     'eval: more examples than the test set': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--num_examples=20000'], 'exceeds the 10000 test'),
     'eval: output_dir is a file': ('eval.py', ['--model_dir={natural}', '--output_dir={file}'], 'is a file'),
     'eval: dataset the model was not trained on': ('eval.py', ['--model_dir={natural}', '--dataset=cifar10'], 'was trained on mnist'),

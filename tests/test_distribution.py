@@ -13,7 +13,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from conftest import needs_mnist
-from evaluation.model_io import load_trained_model
+from evaluation.model_io import load_model_folder
 
 HELPER = os.path.join(REPO_ROOT, 'tests', 'distributed_helper.py')
 # alpha, beta and sigma all on, so the global-batch handling of each regularizer is checked
@@ -35,7 +35,7 @@ def _finish(process):
 
 
 def _max_weight_difference(dir_a, dir_b):
-  a, b = load_trained_model(dir_a), load_trained_model(dir_b)
+  a, b = load_model_folder(dir_a).model, load_model_folder(dir_b).model
   return max(float(np.max(np.abs(x - y))) for x, y in zip(a.get_weights(), b.get_weights()))
 
 

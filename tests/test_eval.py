@@ -7,7 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from attacks import AttackConfig
+from attacks import PGDConfig
+from attacks import config_record
+from data_input.specs import get_spec
 from conftest import needs_mnist
 from conftest import run_main
 import eval as eval_main
@@ -41,10 +43,19 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
     assert len(entry['correct']) == 100 and entry['sanity']['ok'] and entry['seconds'] >= 0
     assert entry['accuracy'] == pytest.approx(entry['correct'].count('1') / 100)
   assert by_name['pgd40_xent']['sanity']['max_linf'] <= 0.3 + 1e-6
-  worst = doc['worst_case']
-  assert worst['accuracy'] <= min(a['accuracy'] for a in doc['attacks'])
-  assert worst['accuracy'] == pytest.approx(
-      np.mean(np.logical_and.reduce([np.array(list(a['correct'])) == '1' for a in doc['attacks']])))
+  assert doc['complete'] is True and doc['model']['global_step'] == 150
+  assert len(doc['model']['weights_sha256']) == 64
+  cases = {(c['threat'], c['epsilon']): c for c in doc['worst_case']}
+  assert set(cases) == {('white-box', 0.3), ('black-box', 0.3),
+                        ('any (white-box, black-box, AutoAttack)', 0.3)}
+  bits = lambda names: np.logical_and.reduce(
+      [np.array(list(by_name[n]['correct'])) == '1' for n in ['clean', *names]])
+  white = ['pgd40_xent', 'pgd40_cw', 'pgd10_cw_restarts']
+  black = ['bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw']
+  assert cases[('white-box', 0.3)]['accuracy'] == pytest.approx(np.mean(bits(white)))
+  assert cases[('black-box', 0.3)]['accuracy'] == pytest.approx(np.mean(bits(black)))
+  worst = cases[('any (white-box, black-box, AutoAttack)', 0.3)]
+  assert worst['accuracy'] == pytest.approx(np.mean(bits(white + black)))
   assert 'zero_gradient_share' in doc and isinstance(doc['warnings'], list)
   assert '| pgd40_xent | white-box |' in open(os.path.join(out, 'results.md')).read()
   # Transfer from the natural model is weaker than white-box PGD on the target itself.
@@ -60,7 +71,7 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   extended = _results(out)
   assert [a['name'] for a in extended['attacks']][:2] == ['clean', 'extra_fgsm']
   assert {a['name'] for a in extended['attacks']} == set(names) | {'extra_fgsm'}
-  assert extended['worst_case']['accuracy'] <= worst['accuracy']
+  assert extended['worst_case'][-1]['accuracy'] <= worst['accuracy']
   # Another setup in the same output folder is refused, and the results stay.
   with pytest.raises(eval_main.UserError, match='another evaluation'):
     run_main(eval_main, [a.replace('--num_examples=100', '--num_examples=50') for a in args])
@@ -79,19 +90,53 @@ def test_natural_model_falls_to_zero_under_pgd(two_models, tfds_mnist_dir, tmp_p
 
 
 def test_attack_spec_defaults_follow_the_dataset():
-  mnist = parse_attack('a:loss=cw,restarts=5', 'mnist', 50.0)
-  assert (mnist.epsilon, mnist.step_size, mnist.steps, mnist.restarts) == (0.3, 0.01, 40, 5)
-  cifar = parse_attack('b:eps=inf,rand=false,norm=l2', 'cifar10', 0.0)
-  assert cifar.epsilon == float('inf') and not cifar.random_start and cifar.norm == 'l2'
-  assert cifar.kappa == 0.0 and cifar.steps == 20
+  mnist = parse_attack('a:loss=cw,restarts=5', get_spec('mnist'), 50.0)
+  c = mnist.config
+  assert (c.epsilon, c.step_size, c.steps, c.restarts, mnist.threat) == (0.3, 0.01, 40, 5, 'white-box')
+  cifar = parse_attack('b:eps=inf,rand=false,norm=l2', get_spec('cifar10'), 0.0)
+  c = cifar.config
+  assert c.epsilon == float('inf') and not c.random_start and c.norm == 'l2'
+  assert c.kappa == 0.0 and c.steps == 20 and cifar.threat == 'sanity'  # unbounded
+
+
+@pytest.mark.parametrize('text,words', [
+    ('x:loss=dlr', "PGD optimizes one of ('xent', 'cw'), got loss='dlr'"),
+    ('x:method=apgd,loss=cw', "APGD optimizes one of ('xent', 'dlr'), got loss='cw'"),
+    ('x:method=apgd,targets=9,loss=xent', 'targets does not apply to method apgd'),
+    ('x:method=apgd_t,loss=xent', 'loss does not apply to method apgd_t'),
+    ('x:method=square,loss=xent', 'loss does not apply to method square'),
+    ('x:method=square,restarts=2', 'restarts does not apply to method square'),
+    ('x:method=apgd,kappa=0', 'kappa does not apply to method apgd'),
+    ('x:method=fgsm,steps=3', 'steps does not apply to method fgsm'),
+    ('x:target=least', "target must be one of ('none', 'next', 'random')"),
+    ('x:method=pgd,restarts=0', 'restarts must be a whole number >= 1'),
+    ('x:threat=grey-box', 'threat must be white-box or black-box'),
+    ('x:method=apgd,eps=inf', 'apgd needs a finite epsilon'),
+])
+def test_an_option_that_does_not_apply_is_an_error_not_a_substitution(text, words):
+  with pytest.raises(eval_main.UserError) as error:
+    parse_attack(text, get_spec('mnist'))
+  assert words in str(error.value) and '\n' not in str(error.value)
+
+
+def test_results_record_the_loss_each_method_optimizes():
+  spec = get_spec('mnist')
+  optimized = {text: config_record(parse_attack(text, spec).config)['loss_optimized']
+               for text in ('a:loss=cw', 'b:target=next', 'c:method=apgd', 'd:method=apgd,loss=dlr',
+                            'e:method=apgd_t', 'f:method=square', 'g:method=fgsm,loss=cw,kappa=0')}
+  assert optimized == {'a:loss=cw': 'cw (kappa 50)', 'b:target=next': 'xent, targeted (next)',
+                       'c:method=apgd': 'xent', 'd:method=apgd,loss=dlr': 'dlr',
+                       'e:method=apgd_t': 'dlr_targeted', 'f:method=square': 'margin',
+                       'g:method=fgsm,loss=cw,kappa=0': 'cw (kappa 0)'}
+  assert parse_attack('h:method=apgd,restarts=5', spec).config.restarts == 5
+  assert parse_attack('i:threat=black-box', spec).threat == 'black-box'
 
 
 def _result(name, accuracy, threat='white-box', **config):
   base = dict(name=name, epsilon=0.3, step_size=0.01, steps=40, random_start=True, loss='xent')
-  cfg = AttackConfig(**{**base, **config})
+  cfg = PGDConfig(**{**base, **config})
   correct = np.arange(100) < round(accuracy * 100)
-  import dataclasses  # pylint: disable=g-import-not-at-top
-  return AttackResult(name, threat, '', dataclasses.asdict(cfg), correct, 1.0, {'ok': True})
+  return AttackResult(name, threat, None, '', config_record(cfg), correct, 1.0, {'ok': True})
 
 
 def test_masking_alarms():
@@ -102,7 +147,7 @@ def test_masking_alarms():
   masked = [_result('pgd40', 0.50), _result('pgd100', 0.60, steps=100),
             _result('fgsm', 0.30, steps=1, step_size=0.3, random_start=False),
             _result('bb', 0.20, threat='black-box'),
-            _result('unbounded', 0.10, epsilon=float('inf'))]
+            _result('unbounded', 0.10, threat='sanity', epsilon=float('inf'))]
   text = ' | '.join(masking_warnings(masked, 0.25, data_range=1.0))
   for expected in ('black-box bb', 'FGSM fgsm', 'more steps', 'unbounded unbounded',
                    'zero input gradient'):
@@ -123,7 +168,8 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
                           '--suite=paper_blackbox', f'--output_dir={out}'])
   attacks = _results(out)['attacks']
   assert [a['threat'] for a in attacks[1:]] == ['black-box'] * 3
-  assert all(a['config']['source'] == str(madry_dir) for a in attacks[1:])
+  sources = [a['config']['source'] for a in attacks[1:]]
+  assert all(s['path'] == str(madry_dir) and s['kind'] == 'madry_tf1' for s in sources)
   target_out = str(tmp_path / 'target')
   run_main(eval_main, [f'--madry_ckpt_dir={madry_dir}', '--dataset=mnist',
                           f'--data_dir={tfds_mnist_dir}', '--num_examples=50', '--suite=',
@@ -179,7 +225,8 @@ def test_a_crashing_attack_ends_in_one_line_and_keeps_finished_results(
                          '--attacks=first:steps=2', '--attacks=second:steps=2'])
   message = str(failure.value)
   assert '\n' not in message and 'attack second' in message and 'InvalidArgumentError' in message
-  assert [a['name'] for a in _results(out)['attacks']] == ['clean', 'first']
+  doc = _results(out)
+  assert [a['name'] for a in doc['attacks']] == ['clean', 'first'] and doc['complete'] is False
 
 
 def test_run_failure_is_one_line_with_exit_code_1(capsys, monkeypatch):
@@ -195,3 +242,65 @@ def test_run_failure_is_one_line_with_exit_code_1(capsys, monkeypatch):
   assert exit_info.value.code == 1
   assert capsys.readouterr().err == ('eval.py: error: attack x failed: boom; the 2 finished '
                                      'result(s) are kept in out\n')
+
+
+@needs_mnist
+def test_results_of_another_model_state_are_set_aside_and_recomputed(two_models, tfds_mnist_dir,
+                                                                     tmp_path):
+  import shutil  # pylint: disable=g-import-not-at-top
+  import train  # pylint: disable=g-import-not-at-top
+  from conftest import MNIST_DIR  # pylint: disable=g-import-not-at-top
+  model_dir = str(tmp_path / 'natural')
+  shutil.copytree(two_models['natural'], model_dir)
+  out = str(tmp_path / 'eval')
+  args = [f'--model_dir={model_dir}', f'--data_dir={tfds_mnist_dir}', '--num_examples=50',
+          '--suite=', f'--output_dir={out}', '--attacks=p:steps=5']
+  run_main(eval_main, args)
+  before = _results(out)
+  # The same folder, extended by 10 steps: another model state.
+  run_main(train, [f'--flagfile={model_dir}/flags.cfg', '--train_steps=160', '--eval_examples=0',
+                   f'--model_dir={model_dir}', f'--manual_dir={MNIST_DIR}',
+                   f'--data_dir={tfds_mnist_dir}'])
+  run_main(eval_main, args)
+  after = _results(out)
+  assert before['model']['global_step'] == 150 and after['model']['global_step'] == 160
+  assert before['model']['weights_sha256'] != after['model']['weights_sha256']
+  stale = [f for f in os.listdir(out) if f.startswith('results.stale-')]
+  assert len(stale) == 1
+  assert json.load(open(os.path.join(out, stale[0]))) == before  # the old file, kept whole
+  assert after['complete'] and [a['seconds'] for a in after['attacks']] != \
+      [a['seconds'] for a in before['attacks']]
+
+
+@needs_mnist
+def test_unbounded_attacks_never_enter_a_worst_case(two_models, tfds_mnist_dir, tmp_path):
+  out = str(tmp_path / 'eval')
+  run_main(eval_main, [f'--model_dir={two_models["ls"]}', f'--data_dir={tfds_mnist_dir}',
+                       '--num_examples=30', '--suite=unbounded', f'--output_dir={out}',
+                       '--attacks=pgd5:steps=5'])
+  doc = _results(out)
+  by_name = {a['name']: a for a in doc['attacks']}
+  assert by_name['unbounded_pgd200_step0.01_epsinf']['threat'] == 'sanity'
+  assert by_name['unbounded_pgd200_step0.01_epsinf']['accuracy'] == 0.0
+  for case in doc['worst_case']:
+    assert case['over'] == ['pgd5'] and case['accuracy'] == pytest.approx(
+        by_name['pgd5']['accuracy'] if by_name['clean']['correct'] == '1' * 30 else case['accuracy'])
+  assert doc['worst_case'] and all(c['accuracy'] > 0 for c in doc['worst_case'])
+
+
+def test_an_attack_does_not_keep_its_model_alive():
+  import gc  # pylint: disable=g-import-not-at-top
+  import weakref  # pylint: disable=g-import-not-at-top
+  from attacks import APGDConfig, SquareConfig, make_attack  # pylint: disable=g-import-not-at-top
+  from madry_compat import build_model  # pylint: disable=g-import-not-at-top
+  x, y = np.zeros((2, 28, 28, 1), np.float32), np.array([0, 1])
+  refs = []
+  for config in (PGDConfig(name='p', epsilon=0.1, step_size=0.01, steps=2),
+                 APGDConfig(name='a', epsilon=0.1, steps=2),
+                 SquareConfig(name='s', epsilon=0.1, queries=3)):
+    model = build_model('mnist')
+    make_attack(model, config, (0.0, 1.0))(x, y)
+    refs.append(weakref.ref(model))
+    del model
+  gc.collect()
+  assert [r() for r in refs] == [None, None, None]

@@ -20,7 +20,7 @@ from conftest import REPO_ROOT
 from conftest import needs_cifar_subset
 from conftest import run_main
 from data_input import loader
-from evaluation.model_io import load_trained_model
+from evaluation.model_io import load_model_folder
 import train
 from training.guard import DivergenceError
 from training.loop import TrainData
@@ -154,8 +154,8 @@ def test_sigkilled_deterministic_run_resumes_to_identical_weights(tmp_path):
   reference = subprocess.run(_cifar_command(reference_dir, tmp_path), capture_output=True,
                              text=True, timeout=300)
   assert reference.returncode == 0, reference.stderr[-2000:]
-  killed_model = load_trained_model(str(model_dir))
-  reference_model = load_trained_model(str(reference_dir))
+  killed_model = load_model_folder(str(model_dir)).model
+  reference_model = load_model_folder(str(reference_dir)).model
   for a, b in zip(killed_model.get_weights(), reference_model.get_weights()):
     np.testing.assert_array_equal(a, b)  # bit for bit, BN statistics included
   metrics = [json.load(open(d / 'final_metrics.json')) for d in (model_dir, reference_dir)]
@@ -164,17 +164,44 @@ def test_sigkilled_deterministic_run_resumes_to_identical_weights(tmp_path):
 
 
 PAPER_CONFIGS = sorted(glob.glob(os.path.join(REPO_ROOT, 'configs', 'paper', '*.cfg')))
+SHIPPED_CONFIGS = sorted(glob.glob(os.path.join(REPO_ROOT, 'configs', '*', '*.cfg')))
+
+
+def _flagfile_config(path):
+  with flagsaver.flagsaver():
+    flags.FLAGS.unparse_flags()
+    flags.FLAGS(['train.py', f'--flagfile={path}'])
+    return train.config_from_flags()
 
 
 @pytest.mark.parametrize('path', PAPER_CONFIGS, ids=os.path.basename)
 def test_paper_flagfiles_parse_and_validate(path):
-  with flagsaver.flagsaver():
-    flags.FLAGS.unparse_flags()
-    flags.FLAGS(['train.py', f'--flagfile={path}'])
-    cfg = train.config_from_flags()
+  cfg = _flagfile_config(path)
   name = os.path.basename(path)[:-len('.cfg')]
   assert cfg.model_dir == os.path.join('runs', name)  # the flagfile's settings, nothing else
   assert cfg.dataset == name.split('_')[0]
+  if cfg.dataset != 'mnist':  # Madry's WRN-34-10 (docs/assumptions.md)
+    assert (cfg.depth, cfg.width) == (34, 10)
+
+
+def test_every_shipped_flagfile_validates_with_its_own_folder_and_an_unblocking_guard():
+  configs = {path: _flagfile_config(path) for path in SHIPPED_CONFIGS}
+  folders = [cfg.model_dir for cfg in configs.values()]
+  assert len(set(folders)) == len(folders), sorted(f for f in folders if folders.count(f) > 1)
+  for path, cfg in configs.items():
+    assert cfg.divergence_guard and not cfg.stop_on_collapse, path  # collapse only warns
+  assert any(cfg.adv_train for cfg in configs.values())
+
+
+def test_runs_recorded_before_beta_units_resume_as_they_were_computed():
+  from training.config import legacy_identity  # pylint: disable=g-import-not-at-top
+  mnist = {'loss_reduction': 'sum', 'beta': 2.0}
+  cifar_squeezed = {'loss_reduction': 'mean', 'beta': 10.0}
+  cifar_smoothed = {'loss_reduction': 'mean', 'beta': 0.0}
+  assert legacy_identity(mnist)['beta_units'] == 'summed_xent'  # the same objective
+  assert legacy_identity(cifar_smoothed)['beta_units'] == 'summed_xent'
+  assert legacy_identity(cifar_squeezed)['beta_units'] == 'batch_loss'  # the old B x squeeze
+  assert legacy_identity({'beta_units': 'batch_loss', 'loss_reduction': 'sum'})['beta_units'] == 'batch_loss'
 
 
 def test_there_is_a_flagfile_per_paper_training_row():

@@ -16,17 +16,21 @@ from run_support.strategies import STRATEGIES
 DATASET_DEFAULTS = {
     'mnist': dict(optimizer='adam', learning_rate=1e-4, lr_decay_fractions=(), batch_size=50,
                   loss_reduction='sum', weight_decay=0.0, train_steps=100000, train_holdout=5000,
-                  augment=False, adv_epsilon=0.3, adv_step_size=0.01, adv_steps=40,
-                  adv_bn_training=False),
+                  augment=False, adv_bn_training=False),
     'cifar': dict(optimizer='momentum', learning_rate=0.1, lr_decay_fractions=(0.5, 0.75),
                   batch_size=128, loss_reduction='mean', weight_decay=2e-4, train_steps=80000,
-                  train_holdout=0, augment=True, adv_epsilon=8.0, adv_step_size=2.0, adv_steps=7,
-                  adv_bn_training=True),
+                  train_holdout=0, augment=True, adv_bn_training=True),
 }
+
+# What beta multiplies (training/objective.py). 'summed_xent': the paper's units, beta
+# relative to the batch-summed cross-entropy (Madry's MNIST loss); under the mean reduction
+# ||Z||_F is then weighed by beta / B, the same objective divided by B. 'batch_loss': beta
+# ||Z||_F added to whatever the reduction gives (under 'mean' a B times stronger squeeze).
+BETA_UNITS = ('summed_xent', 'batch_loss')
 
 # Fields that define what a run computes; a resumed run must agree on all of them.
 # train_steps is not one: a finished run may be extended (--train_steps larger).
-RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'sigma', 'clip_noise', 'batch_size',
+RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'beta_units', 'sigma', 'clip_noise', 'batch_size',
                 'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_decay_fractions',
                 'lr_decay_factor', 'momentum', 'weight_decay', 'loss_reduction',
                 'train_holdout', 'augment', 'adv_train', 'adv_clean_weight', 'adv_epsilon',
@@ -40,11 +44,12 @@ class TrainConfig:
   dataset: str = 'mnist'
   alpha: float = 0.0
   beta: float = 0.0
+  beta_units: str = 'summed_xent'  # training/objective.py: beta in the paper's summed-xent units
   sigma: float = 0.0
   clip_noise: bool = False
   train_steps: Optional[int] = None
   batch_size: Optional[int] = None
-  depth: int = 28
+  depth: int = 34  # Madry's WRN-34-10 (the paper writes 28: docs/assumptions.md)
   width: int = 10
   optimizer: Optional[str] = None
   learning_rate: Optional[float] = None
@@ -67,6 +72,7 @@ class TrainConfig:
   seed: int = 0
   strategy: str = 'default'   # tf.distribute: default, mirrored, multi_worker
   divergence_guard: bool = True
+  stop_on_collapse: bool = False  # collapse to chance: a warning unless this is set
   deterministic: bool = False
   jit_compile: bool = False
   data_dir: Optional[str] = None
@@ -83,7 +89,10 @@ class TrainConfig:
   def resolved(self):
     """A copy with every None replaced by Madry's default for this dataset."""
     spec = get_spec(self.dataset)
-    defaults = DATASET_DEFAULTS['mnist' if spec.name == 'mnist' else 'cifar']
+    adversary = spec.madry_train_attack
+    defaults = dict(DATASET_DEFAULTS['mnist' if spec.name == 'mnist' else 'cifar'],
+                    adv_epsilon=adversary.epsilon, adv_step_size=adversary.step_size,
+                    adv_steps=adversary.steps)
     updates = {k: v for k, v in defaults.items() if getattr(self, k) is None}
     cfg = dataclasses.replace(self, **updates)
     cfg = dataclasses.replace(cfg, lr_decay_fractions=tuple(cfg.lr_decay_fractions))
@@ -106,6 +115,17 @@ class TrainConfig:
     return '\n'.join(lines) + '\n'
 
 
+def legacy_identity(saved):
+  """A saved identity with the settings that runs recorded before they existed filled in
+  as those runs computed them. beta_units: beta was added to the batch loss as is, which is
+  the paper's summed-xent units under the sum reduction (or without squeezing)."""
+  saved = dict(saved)
+  if 'beta_units' not in saved:
+    same = saved.get('loss_reduction') == 'sum' or not saved.get('beta')
+    saved['beta_units'] = 'summed_xent' if same else 'batch_loss'
+  return saved
+
+
 def _short_count(n):
   """2000000 -> '2M', 160000 -> '160k', 2500 -> '2500' (the paper's way of writing k)."""
   if n % 1000000 == 0:
@@ -114,9 +134,14 @@ def _short_count(n):
 
 
 def default_model_dir(cfg):
-  """runs/<dataset>_alpha<a>_beta<b>_sigma<s>_k<steps>, named like configs/paper/."""
-  return os.path.join('runs', f'{cfg.dataset}_alpha{cfg.alpha:g}_beta{cfg.beta:g}_sigma{cfg.sigma:g}'
-                              f'_k{_short_count(cfg.train_steps)}')
+  """runs/<dataset>_alpha<a>_beta<b>_sigma<s>[_adv_pgd<n>_eps<e>[_clean<w>]]_k<steps>, named
+  like configs/paper/; adversarial training (configs/madry/) gets its own folders."""
+  name = f'{cfg.dataset}_alpha{cfg.alpha:g}_beta{cfg.beta:g}_sigma{cfg.sigma:g}'
+  if cfg.adv_train:
+    name += f'_adv_pgd{cfg.adv_steps}_eps{cfg.adv_epsilon:g}'
+    if cfg.adv_clean_weight:
+      name += f'_clean{cfg.adv_clean_weight:g}'
+  return os.path.join('runs', f'{name}_k{_short_count(cfg.train_steps)}')
 
 
 def _check(condition, message):
@@ -158,6 +183,13 @@ def validate(cfg):
     _check(cfg.depth >= 10 and (cfg.depth - 4) % 6 == 0,
            f'--depth must be 6n+4 (10, 16, 22, 28, 34, ...), got {cfg.depth}')
     _check(cfg.width >= 1, f'--width must be >= 1, got {cfg.width}')
+  _check(cfg.beta_units in BETA_UNITS,
+         f'--beta_units must be one of {", ".join(BETA_UNITS)}, got {cfg.beta_units}')
+  _check(not (cfg.jit_compile and cfg.adv_train),
+         '--jit_compile does not work with --adv_train: the attack loop has data-dependent '
+         'shapes that XLA cannot compile')
+  _check(not (cfg.jit_compile and cfg.strategy != 'default'),
+         f'--jit_compile works only with --strategy=default, got --strategy={cfg.strategy}')
   _check(cfg.strategy in STRATEGIES,
          f'--strategy must be one of {", ".join(STRATEGIES)}, got {cfg.strategy}')
   _check(not os.path.isfile(cfg.model_dir), f'--model_dir {cfg.model_dir} is a file, not a folder')

@@ -10,7 +10,7 @@ import keras
 import tensorflow as tf
 
 from attacks import Attack
-from attacks import AttackConfig
+from attacks import PGDConfig
 from data_input import loader
 from data_input.pipeline import TrainBatches
 from data_input.specs import get_spec
@@ -33,9 +33,10 @@ from run_support.distribution import is_chief
 from run_support.distribution import is_distributed
 from run_support.distribution import make_strategy
 from run_support.distribution import remove_scratch
+from training.config import legacy_identity
 from training.guard import DivergenceGuard
-from training.objective import regularized_xent
-from training.objective import replica_objective
+from training.guard import LossMonitor
+from training.objective import training_objective
 from training.optimization import build_optimizer
 from training.optimization import current_learning_rate
 from training.progress import Progress
@@ -80,6 +81,7 @@ def _check_model_dir(cfg):
       saved, saved_steps = previous['identity'], previous['config']['train_steps']
     except (OSError, ValueError, KeyError, TypeError) as e:
       raise UserError(f'{path} is unreadable ({e!r}); move it away or use a new --model_dir') from None
+    saved = legacy_identity(saved)
     saved['lr_decay_fractions'] = tuple(saved.get('lr_decay_fractions', ()))
     diffs = [f'{k}: saved {saved.get(k)!r}, now {v!r}' for k, v in cfg.identity().items()
              if saved.get(k) != v]
@@ -103,16 +105,17 @@ def training_attack(model, spec, cfg):
   """Madry's training adversary (PGD on xent), or None without --adv_train."""
   if not cfg.adv_train:
     return None
-  config = AttackConfig(name='training_pgd', epsilon=cfg.adv_epsilon, step_size=cfg.adv_step_size,
-                        steps=cfg.adv_steps, random_start=cfg.adv_random_start, loss='xent',
-                        model_training=cfg.adv_bn_training)
+  config = PGDConfig(name='training_pgd', epsilon=cfg.adv_epsilon, step_size=cfg.adv_step_size,
+                     steps=cfg.adv_steps, random_start=cfg.adv_random_start, loss='xent',
+                     model_training=cfg.adv_bn_training)
   return Attack(model, config, (0.0, spec.pixel_max), score=False)
 
 
-def make_train_step(model, optimizer, spec, cfg, strategy=None):
+def make_train_step(model, optimizer, spec, cfg, strategy=None, monitor=None):
   """One compiled training step on the global batch: noise, (adversary), forward,
   regularized loss, update. Under a multi-replica strategy each replica takes its slice of
-  the global batch and the loss terms are those of the global batch (training/objective.py)."""
+  the global batch and the loss terms are those of the global batch (training/objective.py).
+  `monitor` (a guard.LossMonitor) records a non-finite loss inside the graph."""
   strategy = strategy or tf.distribute.get_strategy()
   distributed = is_distributed(strategy)
   replicas = strategy.num_replicas_in_sync
@@ -122,13 +125,11 @@ def make_train_step(model, optimizer, spec, cfg, strategy=None):
 
   def objective(images, labels):
     logits = model(images, training=True)
-    if distributed:
-      share, terms = replica_objective(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
-                                       cfg.loss_reduction, cfg.batch_size)
-    else:
-      terms = regularized_xent(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
-                               cfg.loss_reduction)
-      share = terms['loss']
+    ctx = tf.distribute.get_replica_context()
+    sum_over_replicas = (lambda v: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v)) if distributed else None
+    share, terms = training_objective(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
+                                      cfg.loss_reduction, cfg.batch_size, cfg.beta_units,
+                                      sum_over_replicas)
     return logits, share, terms
 
   def gradient_step(noisy, labels, step):
@@ -161,17 +162,21 @@ def make_train_step(model, optimizer, spec, cfg, strategy=None):
     return dict(terms, total_loss=terms['loss'] + total(regularization),
                 accuracy=total(correct) / cfg.batch_size)
 
-  @tf.function(jit_compile=cfg.jit_compile and attack is None and not distributed)
+  @tf.function(jit_compile=cfg.jit_compile)  # validate() refuses XLA where it cannot work
   def train_step(images, labels):
     step = tf.cast(optimizer.iterations, tf.int64)
     noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), step])
     noisy = add_gaussian_noise(images, cfg.sigma, noise_seed, training=True, clip_range=clip_range)
     if not distributed:
       terms, regularization, correct = gradient_step(noisy, labels, step)
-      return dict(terms, total_loss=terms['loss'] + regularization,
-                  accuracy=correct / cfg.batch_size)
-    out = strategy.run(replica_step, args=(noisy, labels, step))
-    return {k: strategy.experimental_local_results(v)[0] for k, v in out.items()}
+      out = dict(terms, total_loss=terms['loss'] + regularization,
+                 accuracy=correct / cfg.batch_size)
+    else:
+      out = strategy.run(replica_step, args=(noisy, labels, step))
+      out = {k: strategy.experimental_local_results(v)[0] for k, v in out.items()}
+    if monitor is not None:
+      monitor.observe(step + 1, out['total_loss'])
+    return out
 
   return train_step
 
@@ -187,7 +192,7 @@ def _iterations(optimizer):
   return int(tf.convert_to_tensor(optimizer.iterations))
 
 
-def _restore(checkpoint, directory):
+def _restore_checkpoint(checkpoint, directory):
   """Restores the latest checkpoint in `directory`, if any; its step or 0."""
   latest = tf.train.latest_checkpoint(directory)
   if not latest:
@@ -206,14 +211,36 @@ def train(cfg, data=None):
   A run that fails on bad input leaves no new empty model_dir behind."""
   existed = os.path.isdir(cfg.model_dir)
   try:
-    return _train(cfg, data)
+    run = _set_up(cfg)
+    data = _restore(run, cfg, data)
+    _train_loop(run, cfg, data)
+    return _finish(run, cfg, data)
   except UserError:
     if not existed and os.path.isdir(cfg.model_dir) and not os.listdir(cfg.model_dir):
       os.rmdir(cfg.model_dir)
     raise
 
 
-def _train(cfg, data):
+@dataclasses.dataclass
+class _Run:
+  """What a training run holds while it runs."""
+  strategy: tf.distribute.Strategy
+  chief: bool
+  spec: object
+  model: keras.Model
+  optimizer: keras.optimizers.Optimizer
+  train_seconds: tf.Variable
+  checkpoint: tf.train.Checkpoint
+  manager: tf.train.CheckpointManager
+  chief_dir: str
+  save_dir: str
+  guard: DivergenceGuard
+  monitor: LossMonitor
+  start_step: int = 0
+
+
+def _set_up(cfg):
+  """Strategy, model folder, model, optimizer, checkpointing and the guard."""
   strategy = make_strategy(cfg.strategy)  # before any other TensorFlow work
   replicas = strategy.num_replicas_in_sync
   if cfg.batch_size % replicas:
@@ -226,7 +253,6 @@ def _train(cfg, data):
   keras.utils.set_random_seed(cfg.seed)
   if cfg.deterministic:
     tf.config.experimental.enable_op_determinism()
-
   with strategy.scope():
     model = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
     optimizer = build_optimizer(cfg)
@@ -237,76 +263,101 @@ def _train(cfg, data):
   save_dir = checkpoint_dir(chief_dir, strategy)
   manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.keep_checkpoints,
                                        step_counter=optimizer.iterations)
-  guard = DivergenceGuard(spec.num_classes, cfg.train_steps, cfg.divergence_guard)
-  latest = _restore(checkpoint, chief_dir)  # every worker resumes from the chief's checkpoint
+  guard = DivergenceGuard(spec.num_classes, cfg.train_steps, cfg.divergence_guard,
+                          cfg.stop_on_collapse)
+  return _Run(strategy, chief, spec, model, optimizer, train_seconds, checkpoint, manager,
+              chief_dir, save_dir, guard, LossMonitor())
+
+
+def _restore(run, cfg, data):
+  """Resumes from the chief's latest checkpoint (every worker), then loads the data (after
+  the checkpoint, so a broken one fails without waiting), drops Madry's held-out training
+  examples and records the config."""
+  latest = _restore_checkpoint(run.checkpoint, run.chief_dir)
+  run.start_step = _iterations(run.optimizer)
   if latest:
-    logging.info('Resumed from %s at step %d.', latest, _iterations(optimizer))
-    guard.kept_checkpoint(latest, _iterations(optimizer))
-  start_step = _iterations(optimizer)
-  data = data or load_data(cfg)  # after the checkpoint: a broken one fails without waiting
-  train_split = _drop_holdout(data.train, cfg.train_holdout)
+    logging.info('Resumed from %s at step %d.', latest, run.start_step)
+    run.guard.kept_checkpoint(latest, run.start_step)
+  data = data or load_data(cfg)
+  data = TrainData(train=_drop_holdout(data.train, cfg.train_holdout), test=data.test)
   if cfg.final_eval_examples is not None and cfg.final_eval_examples > len(data.test):
     raise UserError(f'--final_eval_examples {cfg.final_eval_examples} exceeds the '
                     f'{len(data.test)} test examples available')
-  if chief:
+  if run.chief:
     _record_config(cfg)
+  return data
 
-  batches = TrainBatches(train_split, spec, cfg.batch_size, cfg.seed, cfg.augment)
-  train_step = make_train_step(model, optimizer, spec, cfg, strategy)
-  predict = make_predict_fn(model, cfg.jit_compile)
-  writer = (tf.summary.create_file_writer(os.path.join(cfg.model_dir, SUMMARY_SUBDIR)) if chief
-            else tf.summary.create_noop_writer())
-  progress = Progress(cfg.train_steps, start_step, cfg.batch_size)
+
+def _train_loop(run, cfg, data):
+  """Steps from the resumed step to cfg.train_steps: progress lines and summaries, periodic
+  clean accuracy, guarded checkpoints."""
+  batches = TrainBatches(data.train, run.spec, cfg.batch_size, cfg.seed, cfg.augment)
+  train_step = make_train_step(run.model, run.optimizer, run.spec, cfg, run.strategy,
+                               run.monitor if cfg.divergence_guard else None)
+  predict = make_predict_fn(run.model, cfg.jit_compile)
+  writer = (tf.summary.create_file_writer(os.path.join(cfg.model_dir, SUMMARY_SUBDIR))
+            if run.chief else tf.summary.create_noop_writer())
+  progress = Progress(cfg.train_steps, run.start_step, cfg.batch_size)
   logging.info('Training %s on %d %s images (%s) from step %d to %d; %d replica(s), %d '
-               'examples each.', model.name, len(train_split), cfg.dataset, data.train.source,
-               start_step, cfg.train_steps, replicas, cfg.batch_size // replicas)
-
+               'examples each.', run.model.name, len(data.train), cfg.dataset,
+               data.train.source, run.start_step, cfg.train_steps,
+               run.strategy.num_replicas_in_sync,
+               cfg.batch_size // run.strategy.num_replicas_in_sync)
   segment_start = time.perf_counter()
-  step = start_step
-  for images, labels in batches.iterate(start_step, cfg.train_steps):
+  step = run.start_step
+  for images, labels in batches.iterate(run.start_step, cfg.train_steps):
     out = train_step(images, labels)
     step += 1
-    guard.check_step(step, out)
     if step % cfg.log_every == 0 or step == cfg.train_steps:
-      lr = current_learning_rate(optimizer)  # the rate of the next step
-      line = progress.update(step)
-      logging.info('%s | loss %.4f xent %.4f |Z|_F %.2f acc %.3f lr %.2g', line,
-                   float(out['total_loss']), float(out['xent']), float(out['logit_norm']),
-                   float(out['accuracy']), lr)
-      _write_scalars(writer, step, {
-          'train/loss': out['total_loss'], 'train/xent': out['xent'],
-          'train/logit_norm': out['logit_norm'], 'train/accuracy': out['accuracy'],
-          'train/learning_rate': lr, 'train/steps_per_sec': progress.steps_per_sec})
+      run.guard.check_loss(run.monitor)
+      _log_progress(writer, step, out, progress.update(step), run.optimizer, progress)
     if cfg.eval_examples and step % cfg.eval_every == 0:
       n = min(cfg.eval_examples, len(data.test))
-      acc, _ = clean_accuracy(predict, data.test, spec, cfg.eval_batch_size, n)
+      acc, _ = clean_accuracy(predict, data.test, run.spec, cfg.eval_batch_size, n)
       logging.info('step %d: clean accuracy %.4f on the first %d test images', step, acc, n)
       _write_scalars(writer, step, {'test/accuracy': acc})
-      guard.check_accuracy(step, acc)
+      run.guard.check_accuracy(step, acc)
     if step % cfg.checkpoint_every == 0 or step == cfg.train_steps:
-      guard.check_weights(step, model.trainable_variables)
-      train_seconds.assign_add(time.perf_counter() - segment_start)
+      run.guard.check_loss(run.monitor)
+      run.guard.check_weights(step, run.model.trainable_variables)
+      run.train_seconds.assign_add(time.perf_counter() - segment_start)
       segment_start = time.perf_counter()
-      guard.kept_checkpoint(manager.save(checkpoint_number=step), step)
+      run.guard.kept_checkpoint(run.manager.save(checkpoint_number=step), step)
   writer.flush()
-  remove_scratch(save_dir, chief_dir)
+  remove_scratch(run.save_dir, run.chief_dir)
 
-  test_acc, n_test = clean_accuracy(predict, data.test, spec, cfg.eval_batch_size,
+
+def _log_progress(writer, step, out, line, optimizer, progress):
+  lr = current_learning_rate(optimizer)  # the rate of the next step
+  logging.info('%s | loss %.4f xent %.4f |Z|_F %.2f acc %.3f lr %.2g', line,
+               float(out['total_loss']), float(out['xent']), float(out['logit_norm']),
+               float(out['accuracy']), lr)
+  _write_scalars(writer, step, {
+      'train/loss': out['total_loss'], 'train/xent': out['xent'],
+      'train/logit_norm': out['logit_norm'], 'train/accuracy': out['accuracy'],
+      'train/learning_rate': lr, 'train/steps_per_sec': progress.steps_per_sec})
+
+
+def _finish(run, cfg, data):
+  """Final clean accuracy, the exported model and final_metrics.json (chief only)."""
+  predict = make_predict_fn(run.model, cfg.jit_compile)
+  test_acc, n_test = clean_accuracy(predict, data.test, run.spec, cfg.eval_batch_size,
                                     cfg.final_eval_examples)
   metrics = {
-      'global_step': _iterations(optimizer),
+      'global_step': _iterations(run.optimizer),
       'test_accuracy': test_acc,
       'test_examples': n_test,
       'test_split': {'source': data.test.source, 'partial': data.test.partial,
                      'file_order': data.test.file_order, 'which': f'first {n_test}'},
-      'train_examples': len(train_split),
-      'train_seconds': float(train_seconds.numpy()),
-      'replicas': replicas,
+      'train_examples': len(data.train),
+      'train_seconds': float(run.train_seconds.numpy()),
+      'replicas': run.strategy.num_replicas_in_sync,
+      'warnings': run.guard.warnings,
       'config': dataclasses.asdict(cfg),
   }
-  if chief:
-    save_keras_model_atomic(model, os.path.join(cfg.model_dir, MODEL_FILE))
+  if run.chief:
+    save_keras_model_atomic(run.model, os.path.join(cfg.model_dir, MODEL_FILE))
     write_json_atomic(os.path.join(cfg.model_dir, METRICS_FILE), metrics)
   logging.info('Done: step %d, clean test accuracy %.4f on %d images; wrote %s.',
-               metrics['global_step'], test_acc, n_test, cfg.model_dir if chief else 'nothing')
+               metrics['global_step'], test_acc, n_test, cfg.model_dir if run.chief else 'nothing')
   return metrics

@@ -1,0 +1,121 @@
+"""Learning curves: clean and PGD-40 (the paper's white-box attack, xent) accuracy on the
+first N test images at every saved checkpoint of one or more training runs, as JSON and
+one figure per metric with every run on it. Finished checkpoints are not measured again.
+
+  python experiments/learning_curves.py --run_dirs=runs/mnist_paper/natural,runs/mnist_paper/sigma0.5 \
+      --every=10000 --num_examples=1000 --manual_dir=../shared/data/mnist \
+      --output=docs/results/mnist_paper_budget
+"""
+
+import json
+import os
+import re
+import sys
+import time
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import app  # pylint: disable=g-import-not-at-top
+from absl import flags
+from absl import logging
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+import tensorflow as tf
+
+from attacks import PGDConfig
+from data_input import loader
+from data_input.specs import get_spec
+from evaluation.accuracy import clean_accuracy
+from evaluation.accuracy import make_predict_fn
+from evaluation.model_io import run_config
+from evaluation.plan import planned
+from evaluation.runner import attack_result
+from madry_compat import build_model
+from run_support.atomic_io import write_json_atomic
+from run_support.run_files import CHECKPOINT_SUBDIR
+
+flags.DEFINE_list('run_dirs', [], 'train.py folders whose checkpoints to measure.')
+flags.DEFINE_integer('every', 10000, 'Measure checkpoints whose step is a multiple of this.')
+flags.DEFINE_integer('num_examples', 1000, 'First N test images.')
+flags.DEFINE_string('manual_dir', None, 'Raw data folder (as train.py / eval.py).')
+flags.DEFINE_string('data_dir', None, 'tfds data dir (as train.py / eval.py).')
+flags.DEFINE_string('output', None, 'Folder for learning_curves.json and the figures.')
+FLAGS = flags.FLAGS
+
+CURVES_JSON = 'learning_curves.json'
+
+
+def _checkpoints(run_dir, every):
+  """{step: checkpoint prefix} of the run's saved checkpoints at multiples of `every`."""
+  folder = os.path.join(run_dir, CHECKPOINT_SUBDIR)
+  found = {}
+  for name in os.listdir(folder) if os.path.isdir(folder) else []:
+    match = re.fullmatch(r'ckpt-(\d+)\.index', name)
+    if match and int(match.group(1)) % every == 0:
+      found[int(match.group(1))] = os.path.join(folder, name[:-len('.index')])
+  return dict(sorted(found.items()))
+
+
+def _measure(model, prefix, test, spec, n):
+  tf.train.Checkpoint(model=model).restore(prefix).expect_partial()
+  predict = make_predict_fn(model)
+  clean, _ = clean_accuracy(predict, test, spec, 200, n)
+  budget = spec.paper_attack
+  pgd = PGDConfig(name='pgd40_xent', epsilon=budget.epsilon, step_size=budget.step_size,
+                  steps=budget.steps)
+  robust = attack_result(predict, model, planned(pgd, 'white-box', spec), None, test, spec, n,
+                         200, seed=0).accuracy
+  return {'clean': clean, 'pgd40_xent': robust}
+
+
+def _figure(curves, metric, title, path):
+  fig, ax = plt.subplots(figsize=(7, 4.2))
+  for label, points in curves.items():
+    steps = sorted(int(s) for s in points)
+    ax.plot([s / 1000 for s in steps], [100 * points[str(s)][metric] for s in steps],
+            marker='o', label=label)
+  ax.set_xlabel('training steps (thousands)')
+  ax.set_ylabel('accuracy (%)')
+  ax.set_title(title)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def main(_):
+  os.makedirs(FLAGS.output, exist_ok=True)
+  path = os.path.join(FLAGS.output, CURVES_JSON)
+  document = json.load(open(path)) if os.path.isfile(path) else {'runs': {}}
+  document.update(num_examples=FLAGS.num_examples, every=FLAGS.every,
+                  attack='PGD-40 xent, the paper budget, random start, seed 0')
+  for run_dir in FLAGS.run_dirs:
+    config = run_config(run_dir)
+    spec = get_spec(config['dataset'])
+    test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
+    document['examples'] = f'first {FLAGS.num_examples} test images ({test.source})'
+    label = os.path.basename(os.path.normpath(run_dir))
+    points = document['runs'].setdefault(label, {})
+    model = build_model(spec.name, config['depth'], config['width'], config['weight_decay'],
+                        spec.num_classes)
+    for step, prefix in _checkpoints(run_dir, FLAGS.every).items():
+      if str(step) in points:
+        continue
+      start = time.perf_counter()
+      points[str(step)] = _measure(model, prefix, test, spec, FLAGS.num_examples)
+      logging.info('%s step %d: %s (%.0f s)', label, step, points[str(step)],
+                   time.perf_counter() - start)
+      write_json_atomic(path, document)
+  write_json_atomic(path, document)
+  runs = document['runs']
+  _figure(runs, 'clean', f'Clean accuracy, {document["examples"]}',
+          os.path.join(FLAGS.output, 'learning_curve_clean.png'))
+  _figure(runs, 'pgd40_xent', f'PGD-40 (xent, eps {spec.epsilon_label(spec.paper_attack.epsilon)}) accuracy',
+          os.path.join(FLAGS.output, 'learning_curve_pgd40.png'))
+
+
+if __name__ == '__main__':
+  app.run(main)

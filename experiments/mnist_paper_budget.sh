@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The paper's MNIST headline rows (Tables 2, 6) at the paper's budget, one row at a time.
+# Each step skips what is done, so rerunning the same command resumes (training from its
+# last checkpoint, evaluation from its last finished attack).
+#
+#   bash experiments/mnist_paper_budget.sh train      # train every row to its k
+#   bash experiments/mnist_paper_budget.sh ship       # models/mnist/<row>/ (Madry TF1 format)
+#   bash experiments/mnist_paper_budget.sh evaluate   # the paper's protocol on all 10,000
+#   bash experiments/mnist_paper_budget.sh curves     # clean / PGD-40 at every 10k checkpoint
+#
+# RUNS (default runs/mnist_paper) holds the training runs; MNIST (default
+# ../shared/data/mnist) the four official files. Each command is printed with its wall time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-runs/mnist_paper}
+MNIST=${MNIST:-../shared/data/mnist}
+# row name : flagfile (configs/paper/<flagfile>.cfg); natural first (the black-box source)
+ROWS="natural:mnist_alpha0_beta0_sigma0_k100k
+alpha0.95_sigma0.3:mnist_alpha0.95_beta0_sigma0.3_k100k
+beta2_sigma0.5:mnist_alpha0_beta2_sigma0.5_k100k
+beta0.5_sigma0.5:mnist_alpha0_beta0.5_sigma0.5_k100k
+sigma0.5:mnist_alpha0_beta0_sigma0.5_k100k"
+
+run() {
+  echo "+ $*"
+  local start=$SECONDS
+  "$@"
+  echo "= $(( SECONDS - start )) s: $*"
+}
+
+for_rows() {
+  local row
+  for row in $ROWS; do
+    "$1" "${row%%:*}" "${row#*:}"
+  done
+}
+
+train_row() {
+  [ -f "$RUNS/$1/final_metrics.json" ] && { echo "done: $RUNS/$1"; return; }
+  run python train.py --flagfile="configs/paper/$2.cfg" --seed=0 --manual_dir="$MNIST" \
+      --model_dir="$RUNS/$1" --checkpoint_every=5000 --keep_checkpoints=25
+}
+
+ship_row() {
+  [ -f "$RUNS/$1/final_metrics.json" ] || { echo "not trained yet: $1"; return; }
+  [ -f "models/mnist/$1/model.json" ] && { echo "shipped: models/mnist/$1"; return; }
+  run python experiments/ship_model.py --run_dir="$RUNS/$1" --row="$1" --manual_dir="$MNIST"
+}
+
+evaluate_row() {
+  [ -f "models/mnist/$1/model.json" ] || { echo "not shipped yet: $1"; return; }
+  local suites=paper_whitebox
+  local source=()
+  if [ "$1" != natural ]; then
+    [ -f models/mnist/natural/model.json ] || { echo "needs models/mnist/natural first"; return; }
+    suites=paper_whitebox,paper_blackbox
+    source=(--blackbox_source=models/mnist/natural)
+  fi
+  run python eval.py --model_dir="models/mnist/$1" --dataset=mnist --suite="$suites" \
+      "${source[@]}" --manual_dir="$MNIST"
+}
+
+case "${1:-}" in
+  train) for_rows train_row ;;
+  ship) for_rows ship_row ;;
+  evaluate) for_rows evaluate_row ;;
+  curves)
+    dirs=$(for row in $ROWS; do [ -d "$RUNS/${row%%:*}" ] && printf '%s,' "$RUNS/${row%%:*}"; done)
+    run python experiments/learning_curves.py --run_dirs="${dirs%,}" --every=10000 \
+        --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_paper_budget ;;
+  *) echo "usage: $0 train|ship|evaluate|curves" >&2; exit 2 ;;
+esac

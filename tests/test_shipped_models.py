@@ -1,0 +1,35 @@
+"""Every shipped model loads from its Madry TF1 checkpoint and has the clean accuracy its
+model.json records, on the first 500 MNIST test images in the files' order."""
+
+import glob
+import json
+import os
+
+import pytest
+
+from conftest import MNIST_DIR
+from conftest import REPO_ROOT
+from conftest import needs_mnist
+
+SHIPPED = sorted(glob.glob(os.path.join(REPO_ROOT, 'models', '*', '*', 'model.json')))
+
+
+@needs_mnist
+@pytest.mark.parametrize('card_path', SHIPPED, ids=lambda p: os.path.basename(os.path.dirname(p)))
+def test_shipped_model_loads_and_matches_its_recorded_accuracy(card_path):
+  from data_input.specs import get_spec  # pylint: disable=g-import-not-at-top
+  from evaluation.model_io import load_model_folder  # pylint: disable=g-import-not-at-top
+  from experiments.ship_model import CHECK_EXAMPLES, check_accuracy  # pylint: disable=g-import-not-at-top
+  with open(card_path) as f:
+    card = json.load(f)
+  loaded = load_model_folder(os.path.dirname(card_path), card['dataset'])
+  assert loaded.kind == 'madry_tf1' and loaded.global_step == card['global_step']
+  assert loaded.weights_sha256 == card['weights_sha256']
+  recorded = card[f'clean_accuracy_first{CHECK_EXAMPLES}_file_order']
+  assert check_accuracy(loaded.model, MNIST_DIR, get_spec(card['dataset'])) == pytest.approx(recorded, abs=1e-9)
+
+
+def test_shipped_models_stay_small():
+  total = sum(os.path.getsize(p) for p in glob.glob(os.path.join(REPO_ROOT, 'models', '**', '*'),
+                                                    recursive=True) if os.path.isfile(p))
+  assert total < 100e6
