@@ -33,9 +33,13 @@ def define_eval_flags():
   define_common_flags()
   d = EvalSettings(model_dir='')
   flags.DEFINE_list('suite', list(d.suites), f'Attack suites: {", ".join(SUITES)} (empty for none).')
-  flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,... with '
-                            'keys eps, step, steps, rand, loss, norm, restarts, kappa; a bb_ '
-                            'name makes it black-box.')
+  flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,...; '
+                            'method=pgd|fgsm|apgd|apgd_t|square decides which keys apply, '
+                            'threat=black-box crafts it on --blackbox_source (docs/usage.md).')
+  flags.DEFINE_bool('early_stop', d.early_stop, "The suites' PGD attacks stop attacking a point "
+                    'at the first iterate that fools it and keep that iterate (at least as '
+                    "strong, cheaper); off: the paper's protocol, every step, final iterate "
+                    'scored. --attacks entries set it themselves (early_stop=true).')
   flags.DEFINE_string('blackbox_source', None, 'The model black-box attacks are crafted on: a '
                       'train.py folder (e.g. a naturally trained model), or madry_ckpt for '
                       "Madry's checkpoint in --madry_ckpt_dir.")
@@ -54,7 +58,7 @@ def settings_from_flags():
       eval_batch_size=FLAGS.eval_batch_size, suites=tuple(FLAGS.suite), attacks=tuple(FLAGS.attacks),
       blackbox_source=FLAGS.blackbox_source, madry_ckpt_dir=FLAGS.madry_ckpt_dir,
       output_dir=FLAGS.output_dir, seed=FLAGS.seed,
-      kappa=FLAGS.kappa, strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+      kappa=FLAGS.kappa, early_stop=FLAGS.early_stop, strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
       download=FLAGS.download))
 
 

@@ -19,6 +19,7 @@ from run_support.errors import UserError
 from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
 from training.config import BETA_UNITS
+from training.config import PRECISIONS
 from training.config import TrainConfig
 from training.config import validate
 
@@ -76,6 +77,10 @@ def define_train_flags():
   flags.DEFINE_bool('stop_on_collapse', d.stop_on_collapse, 'Stop (instead of warning) when '
                     'test accuracy collapses to chance.')
   flags.DEFINE_bool('deterministic', d.deterministic, 'Enable TensorFlow op determinism.')
+  flags.DEFINE_enum('precision', d.precision, list(PRECISIONS), 'Training compute precision: '
+                    'float32 (faithful default) or bfloat16 (Keras mixed_bfloat16 on CPUs/GPUs '
+                    'that have it; logits, losses and regularizers float32; the exported '
+                    'model is float32).')
   flags.DEFINE_bool('jit_compile', d.jit_compile, 'XLA-compile the training step (not with '
                     '--adv_train or a distribution strategy).')
   # Bookkeeping.

@@ -29,8 +29,18 @@ def cw_margin_loss(logits, labels, kappa=50.0):
 
 
 def attack_loss(logits, labels, loss, kappa, targeted):
-  """The loss the attack ascends. Targeted: `labels` are the targets and the attack
-  descends their xent / raises their margin over every other class."""
+  """The per-example loss PGD ascends.
+
+  Args:
+    logits: [N, classes] float32.
+    labels: true labels, or the targets when `targeted`.
+    loss: 'xent' or 'cw' (Madry's margin); anything else is a ValueError.
+    kappa: the CW margin.
+    targeted: descend the targets' xent / raise their margin over every other class.
+
+  Returns:
+    [N] losses.
+  """
   if loss == 'xent':
     value = xent_loss(logits, labels)
     return -value if targeted else value

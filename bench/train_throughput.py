@@ -58,13 +58,16 @@ METHODS = {  # name -> (TrainConfig overrides per dataset family)
                                 'cifar': dict(beta=10.0, sigma=20.0)},
     'PGD adversarial training': {'mnist': dict(adv_train=True),   # PGD-40
                                  'cifar': dict(adv_train=True)},  # PGD-7
+    'natural, bfloat16': {'mnist': dict(precision='bfloat16'), 'cifar': dict(precision='bfloat16')},
+    'label smoothing + noise, bfloat16': {'mnist': dict(alpha=0.95, sigma=0.3, precision='bfloat16'),
+                                          'cifar': dict(alpha=0.95, sigma=20.0, precision='bfloat16')},
 }
 
 
-def matmul_peak(size=2048, repeats=5):
-  """Median fp32 GFLOP/s of a square matmul chain: the machine's practical peak."""
-  a = tf.random.uniform([size, size])
-  b = tf.random.uniform([size, size])
+def matmul_peak(size=2048, repeats=5, dtype=tf.float32):
+  """Median GFLOP/s of a square matmul chain in `dtype`: the machine's practical peak."""
+  a = tf.cast(tf.random.uniform([size, size]), dtype)
+  b = tf.cast(tf.random.uniform([size, size]), dtype)
 
   @tf.function
   def chain():
@@ -104,7 +107,8 @@ def _make(dataset, label, overrides, xla=False):
   spec = get_spec(dataset)
   cfg = TrainConfig(dataset=dataset, depth=FLAGS.cifar_depth, width=FLAGS.cifar_width,
                     jit_compile=xla, model_dir='unused', **overrides).resolved()
-  model = build_model(dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
+  model = build_model(dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes,
+                      cfg.precision)
   optimizer = build_optimizer(cfg)
   optimizer.build(model.trainable_variables)
   step = make_train_step(model, optimizer, spec, cfg)
@@ -126,6 +130,7 @@ def main(argv):
   del argv
   busy = require_idle_machine(FLAGS.allow_busy)
   peak, peak_runs = matmul_peak()
+  bf16_peak, bf16_peak_runs = matmul_peak(dtype=tf.bfloat16)
   benches, models = [], {}
   for dataset in FLAGS.datasets:
     family = 'mnist' if dataset == 'mnist' else 'cifar'
@@ -146,24 +151,29 @@ def main(argv):
     rate = statistics.median(bench.rates)
     cost = statistics.median(natural.rates) / rate
     gflops = rate * bench.flops_per_image / 1e9
+    own_peak = bf16_peak if 'bfloat16' in bench.label else peak
     results.append(dict(dataset=bench.dataset, method=bench.label, images_per_sec=rate,
                         all_repeats=bench.rates, cost_vs_natural=cost,
                         flops_per_image=bench.flops_per_image, gflops_per_sec=gflops,
-                        fraction_of_matmul_peak=gflops / peak))
+                        fraction_of_matmul_peak=gflops / own_peak))
     rows.append(f'| {bench.dataset} | {bench.label} | {rate:.1f} | {cost:.2f}x | '
-                f'{gflops:.1f} | {gflops / peak:.0%} | '
+                f'{gflops:.1f} | {gflops / own_peak:.0%} | '
                 f'{", ".join(f"{r:.1f}" for r in bench.rates)} |')
   if busy:
     print('NOT A BENCHMARK: the cores were busy')
   print(f'fp32 matmul peak: {peak:.1f} GFLOP/s (median; runs {", ".join(f"{r:.1f}" for r in peak_runs)})')
-  print('| dataset | method | images/s (median) | cost vs natural | GFLOP/s | of matmul peak | all repeats |')
+  print(f'bf16 matmul peak: {bf16_peak:.1f} GFLOP/s (median; runs '
+        f'{", ".join(f"{r:.1f}" for r in bf16_peak_runs)})')
+  print('| dataset | method | images/s (median) | cost vs natural | GFLOP/s | of its precision\'s matmul peak | all repeats |')
   print('|---|---|---|---|---|---|---|')
   print('\n'.join(rows))
   os.makedirs(os.path.dirname(FLAGS.output), exist_ok=True)
   write_json_atomic(FLAGS.output, {'benchmark': not busy, 'load_average_at_start': os.getloadavg(),
                'machine': {'platform': platform.platform(), 'processor': platform.processor(),
                            'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
-               'matmul_peak_gflops': peak, 'matmul_runs': peak_runs, 'models': models,
+               'matmul_peak_gflops': peak, 'matmul_runs': peak_runs,
+               'bf16_matmul_peak_gflops': bf16_peak, 'bf16_matmul_runs': bf16_peak_runs,
+               'models': models,
                'repeats': FLAGS.repeats, 'results': results})
 
 

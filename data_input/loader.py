@@ -60,7 +60,19 @@ def _check_network(spec, timeout=5.0):
 
 
 def load_split(dataset, split, data_dir=None, manual_dir=None, download=False):
-  """Loads `split` ('train' or 'test') of `dataset` as a Split, never hanging on the network."""
+  """Loads one split, never hanging on the network.
+
+  Args:
+    dataset: 'mnist', 'cifar10' or 'cifar100'.
+    split: 'train' or 'test'.
+    data_dir: tfds data dir (default $TFDS_DATA_DIR or ~/tensorflow_datasets).
+    manual_dir: folder with the official archives or other raw copies.
+    download: let tfds download when nothing is found locally.
+
+  Returns:
+    A Split (uint8 NHWC images, labels, where they came from, whether partial, whether in
+    the original files' order). UserError naming the files needed when none are found.
+  """
   spec = specs.get_spec(dataset)
   data_dir = data_dir or tfds_source.default_data_dir()
   if manual_dir and not os.path.isdir(manual_dir):

@@ -7,10 +7,17 @@ from data_input.pipeline import eval_batches
 
 
 def penultimate_activity(model, split, spec, num_examples, batch_size):
-  """(per-neuron sum of |activation| over the examples, sorted descending; inactive count).
+  """Summed |activation| of each penultimate neuron (Figure 10).
 
-  The penultimate layer is the input of the final (logit) layer. A neuron is inactive
-  when its summed activity is below 1e-6 of the most active neuron's.
+  Args:
+    model: a Keras model whose last layer computes the logits.
+    split, spec: test data and its dataset spec.
+    num_examples, batch_size: the first N images, in batches.
+
+  Returns:
+    (per-neuron sums sorted descending, number of inactive neurons): the penultimate layer
+    is the input of the logit layer; a neuron is inactive when its sum is below 1e-6 of the
+    most active neuron's.
   """
   features = keras.Model(model.inputs, model.layers[-1].input)
   total = None

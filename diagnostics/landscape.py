@@ -5,11 +5,20 @@ import tensorflow as tf
 
 
 def loss_landscapes(model, images, labels, extent, points, seed=0):
-  """{'random': [N, points, points], 'adversarial': [...]} of xent at
-  x + e1 d1 + e2 d2 for e1, e2 in linspace(-extent, extent, points).
+  """Cross-entropy landscapes around each image (Figures 5, 9).
 
-  'random': d1, d2 Rademacher (+-1 per pixel); 'adversarial': d1 = sign(grad_x xent),
-  d2 Rademacher. No clipping to the data range, as the paper's formula.
+  Args:
+    model: the Keras model.
+    images, labels: the N images (model scale) and their labels.
+    extent: half-width of the grid in pixel units.
+    points: grid points per axis.
+    seed: seed of the Rademacher directions.
+
+  Returns:
+    {'random': [N, points, points], 'adversarial': [...]}: xent at x + e1 d1 + e2 d2 for
+    e1, e2 in linspace(-extent, extent, points); 'random': d1, d2 Rademacher (+-1 per
+    pixel); 'adversarial': d1 = sign(grad_x xent), d2 Rademacher. No clipping to the data
+    range, as the paper's formula.
   """
   rng = np.random.default_rng(seed)
   x = tf.constant(images, tf.float32)

@@ -37,7 +37,17 @@ def _per_example_stats(model):
 
 
 def linearized_quantities(model, split, spec, num_examples, batch_size):
-  """{name: numpy array over the first `num_examples` test images}."""
+  """Eq. 4's quantities per example.
+
+  Args:
+    model: the Keras model.
+    split, spec: test data and its dataset spec.
+    num_examples, batch_size: the first N images, in batches.
+
+  Returns:
+    {name: numpy array over the first `num_examples` images}: logit gap, gradient gap,
+    epsilon_L, cosine, ||grad z_y||_1, logits, correct.
+  """
   stats = _per_example_stats(model)
   parts = [{k: v.numpy() for k, v in stats(tf.constant(x), tf.constant(y)).items()}
            for x, y in eval_batches(split, spec, batch_size, num_examples)]

@@ -90,6 +90,9 @@ def _load_models(settings):
 
 def _plan(settings, spec, source):
   plan = [p for suite in settings.suites for p in suite_plan(suite, spec, settings.kappa)]
+  if settings.early_stop:  # recorded in each attack's config, so results say which protocol
+    plan = [dataclasses.replace(p, config=dataclasses.replace(p.config, early_stop=True))
+            if p.config.method == 'pgd' else p for p in plan]
   plan += [parse_attack(text, spec, settings.kappa) for text in settings.attacks]
   names = [p.name for p in plan]
   repeated = sorted({n for n in names if names.count(n) > 1})

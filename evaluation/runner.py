@@ -55,6 +55,8 @@ class AttackResult:
 
 
 def clean_result(predict, split, spec, num_examples, batch_size):
+  """The clean row of an evaluation (an AttackResult named 'clean'); arguments as
+  evaluation.accuracy.correct_per_example."""
   start = time.perf_counter()
   correct = correct_per_example(predict, split, spec, batch_size, num_examples)
   return AttackResult('clean', 'clean', None, 'no attack', {}, correct,
@@ -143,7 +145,8 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
 
 
 def zero_gradient_share(model, split, spec, num_examples, batch_size):
-  """Share of examples whose input gradient of the xent loss is exactly zero (masking sign)."""
+  """Share of the first `num_examples` of `split` whose input gradient of the xent loss is
+  exactly zero (a sign of masking); model, split, spec and batch_size as elsewhere."""
   @tf.function(reduce_retracing=True)
   def grad_l1(x, y):
     with tf.GradientTape() as tape:

@@ -28,6 +28,7 @@ class EvalSettings:
   output_dir: Optional[str] = None       # default model_dir/eval
   seed: int = 0
   kappa: float = 50.0
+  early_stop: bool = False               # suites' PGD: stop a point at its first fooling iterate
   strategy: str = 'default'
   data_dir: Optional[str] = None
   manual_dir: Optional[str] = None

@@ -31,5 +31,5 @@ def build_mnist_cnn(num_classes=10, name='madry_mnist_cnn'):
   x = keras.layers.MaxPooling2D(2, 2, padding='same', name='pool2')(x)
   x = keras.layers.Flatten(name='flatten')(x)
   x = keras.layers.Dense(1024, activation='relu', name='fc1', **init)(x)
-  logits = keras.layers.Dense(num_classes, name='fc2', **init)(x)
+  logits = keras.layers.Dense(num_classes, name='fc2', dtype='float32', **init)(x)  # float32 logits
   return keras.Model(inputs, logits, name=name)

@@ -73,14 +73,26 @@ class _Builder:
     return keras.layers.Add(name=keras_layer_name(scope + '/sub_add'))([x, shortcut])
 
 
-def build_wide_resnet(depth=28, width=10, num_classes=10, weight_decay=2e-4,
+def build_wide_resnet(depth=34, width=10, num_classes=10, weight_decay=2e-4,
                       input_shape=(32, 32, 3), name=None):
-  """Madry's WideResNet taking [0, 255] float images and returning logits."""
+  """Madry's WideResNet taking [0, 255] float images and returning logits.
+
+  Args:
+    depth: 6n+4 (Madry's 34: 5 units per stage).
+    width: widening factor (Madry's 10).
+    num_classes: logits.
+    weight_decay: Madry's units, wd * sum(w^2) / 2 over conv and logit kernels.
+    input_shape: image shape.
+    name: model name (default wide_resnet_<depth>_<width>).
+
+  Returns:
+    The Keras model, its layers named after Madry's TF1 variable scopes.
+  """
   n = units_per_stage(depth)
   filters = [16, 16 * width, 32 * width, 64 * width]
   b = _Builder(weight_decay)
   inputs = keras.Input(input_shape, name='image')
-  x = PerImageStandardization(name='input__standardization')(inputs)
+  x = PerImageStandardization(name='input__standardization', dtype='float32')(inputs)
   x = b.conv(x, filters[0], 1, 'input/init_conv')
   for stage in range(3):
     for i in range(n):
@@ -93,5 +105,6 @@ def build_wide_resnet(depth=28, width=10, num_classes=10, weight_decay=2e-4,
   x = keras.layers.GlobalAveragePooling2D(name='unit_last__pool')(x)
   logits = keras.layers.Dense(
       num_classes, kernel_initializer=keras.initializers.VarianceScaling(1.0, 'fan_in', 'uniform'),
-      bias_initializer='zeros', kernel_regularizer=b.regularizer, name='logit')(x)
+      bias_initializer='zeros', kernel_regularizer=b.regularizer, name='logit',
+      dtype='float32')(x)  # float32 logits under any compute precision
   return keras.Model(inputs, logits, name=name or f'madry_wrn_{depth}_{width}')

@@ -4,11 +4,19 @@ import tensorflow as tf
 
 
 def add_gaussian_noise(images, sigma, seed, training, clip_range=None):
-  """images + N(0, sigma^2) when `training`; unchanged otherwise.
+  """Gaussian noise augmentation.
 
-  `seed` is a stateless seed (shape [2] int): the same seed gives the same noise, so a
-  resumed run draws exactly the noise an uninterrupted one would. `clip_range`, a
-  (low, high) pair, clips the noisy images to the data range; None leaves them unclipped.
+  Args:
+    images: a batch in the dataset's pixel units.
+    sigma: standard deviation in pixel units.
+    seed: a stateless seed (shape [2] int): the same seed gives the same noise, so a
+      resumed run draws exactly the noise an uninterrupted one would.
+    training: add noise only when True.
+    clip_range: a (low, high) pair clips the noisy images to the data range; None leaves
+      them unclipped.
+
+  Returns:
+    images + N(0, sigma^2) when training, else images.
   """
   if not training or sigma == 0:
     return images

@@ -85,6 +85,7 @@ CASES = {
     'train: other settings in model_dir': ('train.py', ['--model_dir={natural}', '--alpha=0.5', '--data_dir={tfds}'], 'holds a run with other settings'),
     'train: more final examples than the test set': ('train.py', ['--final_eval_examples=20000', '--model_dir={root}/new'], 'exceeds the 10000 test images'),
     'train: XLA with adversarial training': ('train.py', ['--adv_train', '--jit_compile', '--model_dir={root}/new'], 'does not work with --adv_train'),
+    'train: bfloat16 adversarial training': ('train.py', ['--adv_train', '--precision=bfloat16', '--model_dir={root}/new'], 'does not work with --adv_train'),
     'train: unknown beta units': ('train.py', ['--beta_units=per_pixel', '--model_dir={root}/new'], 'beta_units'),
     'train: multi_worker without TF_CONFIG': ('train.py', ['--strategy=multi_worker', '--model_dir={root}/new', '--manual_dir={mnist}'], 'needs TF_CONFIG'),
     'eval: unknown suite': ('eval.py', ['--model_dir={natural}', '--suite=bogus'], 'unknown --suite'),

@@ -304,3 +304,18 @@ def test_an_attack_does_not_keep_its_model_alive():
     del model
   gc.collect()
   assert [r() for r in refs] == [None, None, None]
+
+
+@needs_mnist
+def test_early_stop_flag_is_recorded_and_never_weaker(two_models, tfds_mnist_dir, tmp_path):
+  docs = {}
+  for flag in ('--noearly_stop', '--early_stop'):
+    out = str(tmp_path / flag)
+    run_main(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+                         '--num_examples=40', '--suite=paper_whitebox', f'--output_dir={out}', flag])
+    docs[flag] = {a['name']: a for a in _results(out)['attacks']}
+  for name in ('pgd40_xent', 'pgd40_cw'):
+    final, early = docs['--noearly_stop'][name], docs['--early_stop'][name]
+    assert final['config']['early_stop'] is False and early['config']['early_stop'] is True
+    assert 'first fooling iterate' in early['description']
+    assert all(e <= f for e, f in zip(early['correct'], final['correct']))  # '0' < '1'

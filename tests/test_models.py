@@ -41,10 +41,10 @@ def test_madry_wrn_34_10_parameter_count():
   assert model.count_params() == 45924346  # plus BN moving statistics
 
 
-def test_wrn_28_10_is_default_and_cifar100_has_100_logits():
+def test_madrys_wrn_34_10_is_default_and_cifar100_has_100_logits():
   model = build_model('cifar100', depth=10, width=1)
   assert model(tf.zeros([2, 32, 32, 3])).shape == (2, 100)
-  assert len([l for l in build_model('cifar10').layers if l.name.endswith('sub1__conv1')]) == 12
+  assert len([l for l in build_model('cifar10').layers if l.name.endswith('sub1__conv1')]) == 15
 
 
 @pytest.mark.parametrize('depth', [9, 12, 30, 4])

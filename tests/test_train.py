@@ -100,6 +100,24 @@ def test_main_trains_checkpoints_resumes_and_exports(tmp_path):
     _main(args, data)
 
 
+def test_bfloat16_training_learns_and_exports_a_float32_model(tmp_path):
+  import keras  # pylint: disable=g-import-not-at-top
+  data = TrainData(train=_striped_data(256, 0), test=_striped_data(100, 1))
+  model_dir = tmp_path / 'bf16'
+  _main([f'--model_dir={model_dir}', '--dataset=cifar10', '--depth=10', '--width=1',
+         '--precision=bfloat16', '--alpha=0.1', '--beta=1', '--sigma=5', '--batch_size=32',
+         '--learning_rate=0.05', '--train_steps=40', '--checkpoint_every=20',
+         '--eval_examples=0'], data)
+  metrics = json.load(open(model_dir / 'final_metrics.json'))
+  assert metrics['config']['precision'] == 'bfloat16' and metrics['test_accuracy'] > 0.3
+  exported = load_model_folder(str(model_dir)).model
+  assert {l.dtype_policy.name for l in exported.layers} == {'float32'}
+  assert keras.mixed_precision.global_policy().name == 'float32'  # building restored it
+  trained = tf.train.load_checkpoint(tf.train.latest_checkpoint(str(model_dir / 'checkpoints')))
+  floats = {n: d for n, d in trained.get_variable_to_dtype_map().items() if 'model/' in n}
+  assert floats and set(floats.values()) <= {tf.float32, tf.int64}  # float32 variables
+
+
 def test_divergence_stops_with_one_message_and_keeps_the_last_good_checkpoint(tmp_path):
   data = TrainData(train=_striped_data(256, 0), test=_striped_data(100, 1))
   model_dir = tmp_path / 'run'

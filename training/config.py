@@ -28,13 +28,16 @@ DATASET_DEFAULTS = {
 # ||Z||_F added to whatever the reduction gives (under 'mean' a B times stronger squeeze).
 BETA_UNITS = ('summed_xent', 'batch_loss')
 
+# Training compute precision: float32, or bfloat16 (Keras mixed_bfloat16; madry_compat/precision.py).
+PRECISIONS = ('float32', 'bfloat16')
+
 # Fields that define what a run computes; a resumed run must agree on all of them.
 # train_steps is not one: a finished run may be extended (--train_steps larger).
 RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'beta_units', 'sigma', 'clip_noise', 'batch_size',
                 'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_decay_fractions',
                 'lr_decay_factor', 'momentum', 'weight_decay', 'loss_reduction',
                 'train_holdout', 'augment', 'adv_train', 'adv_clean_weight', 'adv_epsilon',
-                'adv_step_size', 'adv_steps', 'adv_random_start', 'adv_bn_training')
+                'adv_step_size', 'adv_steps', 'adv_random_start', 'adv_bn_training', 'precision')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +78,7 @@ class TrainConfig:
   stop_on_collapse: bool = False  # collapse to chance: a warning unless this is set
   deterministic: bool = False
   jit_compile: bool = False
+  precision: str = 'float32'  # PRECISIONS; the exported model is always float32
   data_dir: Optional[str] = None
   manual_dir: Optional[str] = None
   download: bool = False
@@ -118,8 +122,10 @@ class TrainConfig:
 def legacy_identity(saved):
   """A saved identity with the settings that runs recorded before they existed filled in
   as those runs computed them. beta_units: beta was added to the batch loss as is, which is
-  the paper's summed-xent units under the sum reduction (or without squeezing)."""
+  the paper's summed-xent units under the sum reduction (or without squeezing); precision:
+float32."""
   saved = dict(saved)
+  saved.setdefault('precision', 'float32')
   if 'beta_units' not in saved:
     same = saved.get('loss_reduction') == 'sum' or not saved.get('beta')
     saved['beta_units'] = 'summed_xent' if same else 'batch_loss'
@@ -188,6 +194,11 @@ def validate(cfg):
   _check(not (cfg.jit_compile and cfg.adv_train),
          '--jit_compile does not work with --adv_train: the attack loop has data-dependent '
          'shapes that XLA cannot compile')
+  _check(cfg.precision in PRECISIONS,
+         f'--precision must be one of {", ".join(PRECISIONS)}, got {cfg.precision}')
+  _check(not (cfg.precision == 'bfloat16' and cfg.adv_train),
+         '--precision=bfloat16 does not work with --adv_train: attacks run in float32 until '
+         'bfloat16 gradients are shown to give the same robust accuracy')
   _check(not (cfg.jit_compile and cfg.strategy != 'default'),
          f'--jit_compile works only with --strategy=default, got --strategy={cfg.strategy}')
   _check(cfg.strategy in STRATEGIES,

@@ -113,9 +113,19 @@ def training_attack(model, spec, cfg):
 
 def make_train_step(model, optimizer, spec, cfg, strategy=None, monitor=None):
   """One compiled training step on the global batch: noise, (adversary), forward,
-  regularized loss, update. Under a multi-replica strategy each replica takes its slice of
-  the global batch and the loss terms are those of the global batch (training/objective.py).
-  `monitor` (a guard.LossMonitor) records a non-finite loss inside the graph."""
+  regularized loss, update.
+
+  Args:
+    model, optimizer: the Keras model and its built optimizer.
+    spec: the dataset spec (classes, pixel range).
+    cfg: the resolved TrainConfig.
+    strategy: a tf.distribute strategy; under several replicas each takes its slice of the
+      global batch and the loss terms are those of the global batch (training/objective.py).
+    monitor: a guard.LossMonitor recording a non-finite loss inside the graph, or None.
+
+  Returns:
+    train_step(images, labels) -> {'loss', 'xent', 'logit_norm', 'total_loss', 'accuracy'}.
+  """
   strategy = strategy or tf.distribute.get_strategy()
   distributed = is_distributed(strategy)
   replicas = strategy.num_replicas_in_sync
@@ -254,7 +264,8 @@ def _set_up(cfg):
   if cfg.deterministic:
     tf.config.experimental.enable_op_determinism()
   with strategy.scope():
-    model = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
+    model = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes,
+                        cfg.precision)
     optimizer = build_optimizer(cfg)
     optimizer.build(model.trainable_variables)
     train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
@@ -338,9 +349,21 @@ def _log_progress(writer, step, out, line, optimizer, progress):
       'train/learning_rate': lr, 'train/steps_per_sec': progress.steps_per_sec})
 
 
+def _float32_copy(model, cfg, spec):
+  """The model itself, or for a bfloat16 run a float32 model with its weights: what is
+  exported and evaluated, so evaluation and attacks run in float32."""
+  if cfg.precision == 'float32':
+    return model
+  copy = build_model(cfg.dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes)
+  copy.set_weights(model.get_weights())
+  return copy
+
+
 def _finish(run, cfg, data):
-  """Final clean accuracy, the exported model and final_metrics.json (chief only)."""
-  predict = make_predict_fn(run.model, cfg.jit_compile)
+  """Final clean accuracy of the exported (float32) model, model.keras and
+  final_metrics.json (chief only)."""
+  model = _float32_copy(run.model, cfg, run.spec)
+  predict = make_predict_fn(model, cfg.jit_compile)
   test_acc, n_test = clean_accuracy(predict, data.test, run.spec, cfg.eval_batch_size,
                                     cfg.final_eval_examples)
   metrics = {
@@ -356,7 +379,7 @@ def _finish(run, cfg, data):
       'config': dataclasses.asdict(cfg),
   }
   if run.chief:
-    save_keras_model_atomic(run.model, os.path.join(cfg.model_dir, MODEL_FILE))
+    save_keras_model_atomic(model, os.path.join(cfg.model_dir, MODEL_FILE))
     write_json_atomic(os.path.join(cfg.model_dir, METRICS_FILE), metrics)
   logging.info('Done: step %d, clean test accuracy %.4f on %d images; wrote %s.',
                metrics['global_step'], test_acc, n_test, cfg.model_dir if run.chief else 'nothing')
