@@ -1,6 +1,6 @@
 """In-graph adversarial attacks, each with its own config type (attacks/config.py): FGSM
 and PGD (L-infinity and L2) on cross-entropy or Madry's CW margin loss, with random
-starts, restarts and targets; APGD-CE / APGD-DLR, APGD-T on targeted DLR, and the
+starts, restarts and targets; APGD-CE / APGD-DLR, APGD-T on targeted DLR, FAB-T and the
 score-based Square attack (Croce & Hein's AutoAttack components), through
 `make_attack(model, config, clip_range)`.
 
@@ -18,6 +18,7 @@ budget as tensors, so one trace serves every budget.
 from attacks.config import APGDConfig
 from attacks.config import APGDTConfig
 from attacks.config import CONFIG_TYPES
+from attacks.config import FABTConfig
 from attacks.config import PGDConfig
 from attacks.config import SquareConfig
 from attacks.config import config_record

@@ -171,7 +171,41 @@ class SquareConfig:
             f'(eps {_eps(self.epsilon)})')
 
 
-CONFIG_TYPES = {c.method: c for c in (PGDConfig, APGDConfig, APGDTConfig, SquareConfig)}
+@dataclasses.dataclass(frozen=True)
+class FABTConfig:
+  """Targeted FAB (Croce & Hein 2020), L-infinity, as AutoAttack's standard version: the
+  top `targets` wrong classes in turn, `steps` iterations each, one restart from the image
+  itself; alpha_max, eta (overshoot) and beta (backward step) as the reference code."""
+  method: ClassVar[str] = 'fab_t'
+  name: str
+  epsilon: float
+  steps: int = 100
+  targets: int = 9
+  alpha_max: float = 0.1
+  eta: float = 1.05
+  beta: float = 0.9
+  model_training: bool = False
+  norm: ClassVar[str] = 'linf'
+  restarts: ClassVar[int] = 1
+  loss_optimized: ClassVar[str] = 'minimal distance to the target boundary z_t - z_y'
+
+  def __post_init__(self):
+    _check_budget(self, finite_linf_only=True)
+    _check_counts(self, 'steps', 'targets')
+    if not 0 <= self.alpha_max <= 1:
+      _fail(self.name, f'alpha_max must be in [0, 1], got {self.alpha_max}')
+    if not self.eta >= 1:
+      _fail(self.name, f'eta must be >= 1, got {self.eta}')
+    if not 0 < self.beta <= 1:
+      _fail(self.name, f'beta must be in (0, 1], got {self.beta}')
+
+  def describe(self):
+    return (f'FAB-T linf over the top {self.targets} wrong classes, {self.steps} iterations '
+            f'(eps {_eps(self.epsilon)})')
+
+
+CONFIG_TYPES = {c.method: c for c in (PGDConfig, APGDConfig, APGDTConfig, FABTConfig,
+                                      SquareConfig)}
 
 
 def config_record(config):

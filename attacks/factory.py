@@ -2,10 +2,11 @@
 
 from attacks.apgd import APGD
 from attacks.apgd import APGDT
+from attacks.fab import FABT
 from attacks.pgd import Attack
 from attacks.square import Square
 
-_METHODS = {'pgd': Attack, 'apgd': APGD, 'apgd_t': APGDT, 'square': Square}
+_METHODS = {'pgd': Attack, 'apgd': APGD, 'apgd_t': APGDT, 'fab_t': FABT, 'square': Square}
 
 
 def make_attack(model, config, clip_range):

@@ -8,16 +8,19 @@ apply to its method is an error, never ignored:
   fgsm    eps loss(xent|cw) norm kappa target
   apgd    eps steps loss(xent|dlr) restarts
   apgd_t  eps steps targets restarts
+  fab_t   eps steps targets alpha_max eta beta
   square  eps queries p_init
 
 Every method also takes `threat` (white-box, default, or black-box: crafted on
 --blackbox_source). Unset keys take the dataset's paper budget (MNIST eps 0.3, step 0.01,
 40 steps; CIFAR eps 8, step 2, 20 steps), random start on, xent, L-infinity; APGD 100
-iterations, Square 5,000 queries and p_init 0.8. eps may be inf.
+iterations, FAB-T 100 iterations over 9 targets, Square 5,000 queries and p_init 0.8.
+eps may be inf for pgd and fgsm.
 """
 
 from attacks import APGDConfig
 from attacks import APGDTConfig
+from attacks import FABTConfig
 from attacks import PGDConfig
 from attacks import SquareConfig
 from attacks import fgsm
@@ -31,6 +34,7 @@ _KEYS = {
     'fgsm': ('eps', 'loss', 'norm', 'kappa', 'target'),
     'apgd': ('eps', 'steps', 'loss', 'restarts'),
     'apgd_t': ('eps', 'steps', 'targets', 'restarts'),
+    'fab_t': ('eps', 'steps', 'targets', 'alpha_max', 'eta', 'beta'),
     'square': ('eps', 'queries', 'p_init'),
 }
 _THREATS = ('white-box', 'black-box')
@@ -61,6 +65,10 @@ def _config(method, name, v, spec, kappa):
   if method == 'apgd_t':
     return APGDTConfig(name=name, epsilon=eps, steps=int(v.get('steps', 100)),
                        targets=int(v.get('targets', 9)), restarts=int(v.get('restarts', 1)))
+  if method == 'fab_t':
+    return FABTConfig(name=name, epsilon=eps, steps=int(v.get('steps', 100)),
+                      targets=int(v.get('targets', 9)), alpha_max=float(v.get('alpha_max', 0.1)),
+                      eta=float(v.get('eta', 1.05)), beta=float(v.get('beta', 0.9)))
   return SquareConfig(name=name, epsilon=eps, queries=int(v.get('queries', 5000)),
                       p_init=float(v.get('p_init', 0.8)))
 

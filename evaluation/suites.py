@@ -2,6 +2,7 @@
 
 from attacks import APGDConfig
 from attacks import APGDTConfig
+from attacks import FABTConfig
 from attacks import PGDConfig
 from attacks import SquareConfig
 from attacks import fgsm
@@ -27,10 +28,11 @@ def _pgd(name, budget, steps, loss, kappa, random_start=True, restarts=1, epsilo
 
 def autoattack_configs(epsilon):
   """AutoAttack's standard version (Croce & Hein 2020), L-infinity: APGD-CE, APGD-T on
-  targeted DLR over the top 9 wrong classes, Square with 5,000 queries and p_init 0.8;
-  100 iterations each, one restart."""
+  targeted DLR over the top 9 wrong classes, FAB-T over the top 9, Square with 5,000
+  queries and p_init 0.8; 100 iterations each, one restart."""
   return [APGDConfig(name='aa_apgd_ce', epsilon=epsilon, steps=100, loss='xent'),
           APGDTConfig(name='aa_apgd_t', epsilon=epsilon, steps=100, targets=9),
+          FABTConfig(name='aa_fab_t', epsilon=epsilon, steps=100, targets=9),
           SquareConfig(name='aa_square', epsilon=epsilon, queries=5000, p_init=0.8)]
 
 

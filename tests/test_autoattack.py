@@ -133,17 +133,40 @@ def test_masked_gradients_stop_pgd_but_not_square_and_the_alarm_fires(two_models
 
 
 @needs_mnist
-def test_eval_autoattack_suite_writes_robustbench_fields(two_models, tfds_mnist_dir, tmp_path):
+def test_eval_autoattack_suite_is_the_standard_chain_on_still_robust_points(
+    two_models, tfds_mnist_dir, tmp_path, monkeypatch):
+  from evaluation import runner  # pylint: disable=g-import-not-at-top
+  attacked = {}
+  real_make_attack = runner.make_attack
+
+  def recording_make_attack(model, config, clip_range):
+    attack = real_make_attack(model, config, clip_range)
+
+    def run(x, y, seed=0):
+      attacked[config.name] = attacked.get(config.name, 0) + len(y)
+      return attack(x, y, seed=seed)
+    return run
+
+  monkeypatch.setattr(runner, 'make_attack', recording_make_attack)
   out = str(tmp_path / 'aa')
-  run_main(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+  run_main(eval_main, [f'--model_dir={two_models["ls"]}', f'--data_dir={tfds_mnist_dir}',
                        '--num_examples=60', '--eval_batch_size=30', '--suite=autoattack',
-                       f'--output_dir={out}'])
+                       '--attacks=aa_probe:eps=0.05,steps=5', f'--output_dir={out}'])
   with open(os.path.join(out, 'results.json')) as f:
     doc = json.load(f)
-  assert [a['name'] for a in doc['attacks']] == ['clean', 'aa_apgd_ce', 'aa_apgd_t', 'aa_square']
-  assert doc['eps'] == '0.3' and doc['n_examples'] == 60
-  assert doc['clean_acc'] > 0.5
-  assert doc['autoattack_acc'] <= 0.05  # a naturally trained model at eps 0.3
-  chain = [doc['clean_acc']] + list(doc['autoattack']['robust_after'].values())
-  assert chain == sorted(chain, reverse=True)  # each attack only removes survivors
+  chain = ['aa_apgd_ce', 'aa_apgd_t', 'aa_fab_t', 'aa_square']
+  assert [a['name'] for a in doc['attacks']] == ['clean', *chain, 'aa_probe']
+  assert doc['eps'] == '0.3' and doc['n_examples'] == 60 and doc['clean_acc'] > 0.5
+  assert doc['autoattack']['version'] == 'standard: ' + ', then '.join(chain)
+  by_name = {a['name']: a for a in doc['attacks']}
+  bits = lambda name: np.array([c == '1' for c in by_name[name]['correct']])
+  robust = bits('clean')
+  for name in chain:  # each member sees exactly the points everything before left correct
+    assert attacked.get(name, 0) == robust.sum(), name
+    assert not np.any(bits(name) & ~robust)
+    robust = robust & bits(name)
+  assert doc['autoattack_acc'] == pytest.approx(robust.mean())  # the per-example AND
+  case = next(c for c in doc['worst_case'] if c['threat'] == 'autoattack')
+  assert case['accuracy'] == pytest.approx(robust.mean())
+  assert by_name['aa_probe']['chain'] is None  # a name alone does not make a chain member
   assert suite_plan('autoattack', get_spec('cifar10'))[0].config.epsilon == 8.0
