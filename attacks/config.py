@@ -156,6 +156,7 @@ class SquareConfig:
   epsilon: float
   queries: int = 5000
   p_init: float = 0.8
+  rescale_schedule: bool = False  # AutoAttack's standard version: the schedule as written
   norm: ClassVar[str] = 'linf'
   restarts: ClassVar[int] = 1
   loss_optimized: ClassVar[str] = 'margin'
@@ -167,8 +168,9 @@ class SquareConfig:
       _fail(self.name, f'p_init must be in (0, 1], got {self.p_init}')
 
   def describe(self):
-    return (f'Square linf on the margin, {self.queries} queries, p_init {self.p_init:g} '
-            f'(eps {_eps(self.epsilon)})')
+    schedule = ', schedule rescaled' if self.rescale_schedule else ''
+    return (f'Square linf on the margin, {self.queries} queries, p_init {self.p_init:g}'
+            f'{schedule} (eps {_eps(self.epsilon)})')
 
 
 @dataclasses.dataclass(frozen=True)

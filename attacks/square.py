@@ -2,7 +2,8 @@
 that needs no gradients, so gradient masking does not stop it.
 
 Start from vertical stripes of +-epsilon; each query redraws one random square window
-(its side shrinking on the paper's schedule for p, starting at p_init = 0.8 of the image)
+(its side shrinking on the paper's schedule for p, starting at p_init = 0.8 of the image;
+not rescaled to the query budget, as AutoAttack's standard version)
 to +-epsilon per channel and keeps the change when the margin loss
 z_y - max_{i != y} z_i drops. An example stops once misclassified. Queries run in
 compiled chunks on the examples still robust, so the cost follows the robust ones.
@@ -17,10 +18,11 @@ from attacks.losses import logit_margin
 _CHUNK = 100  # queries per compiled call
 
 
-def window_fraction(query, total_queries, p_init=0.8):
-  """The share p of the image a window covers at `query`, on the schedule of the paper's code
-  (which is written for 10,000 queries and rescaled to the budget)."""
-  i = int(query / total_queries * 10000)
+def window_fraction(query, total_queries, p_init=0.8, rescale_schedule=False):
+  """The share p of the image a window covers at `query`, on the schedule of the paper's code,
+  written for 10,000 queries: AutoAttack's standard version uses it as is (with 5,000
+  queries the last halvings never come); `rescale_schedule` stretches it to the budget."""
+  i = int(query / total_queries * 10000) if rescale_schedule else query
   for bound, divisor in ((8000, 512), (6000, 256), (4000, 128), (2000, 64), (1000, 32),
                          (500, 16), (200, 8), (50, 4), (10, 2)):
     if i > bound:
@@ -70,7 +72,8 @@ class Square:
     """Window side per query in [start, stop)."""
     sides = []
     for q in range(start, stop):
-      p = window_fraction(q, self.config.queries, self.config.p_init)
+      p = window_fraction(q, self.config.queries, self.config.p_init,
+                          self.config.rescale_schedule)
       sides.append(min(max(int(round(math.sqrt(p * h * h))), 1), h - 1))
     return tf.constant(sides, tf.int32)
 

@@ -9,7 +9,7 @@ apply to its method is an error, never ignored:
   apgd    eps steps loss(xent|dlr) restarts
   apgd_t  eps steps targets restarts
   fab_t   eps steps targets alpha_max eta beta
-  square  eps queries p_init
+  square  eps queries p_init rescale_schedule
 
 Every method also takes `threat` (white-box, default, or black-box: crafted on
 --blackbox_source). Unset keys take the dataset's paper budget (MNIST eps 0.3, step 0.01,
@@ -35,7 +35,7 @@ _KEYS = {
     'apgd': ('eps', 'steps', 'loss', 'restarts'),
     'apgd_t': ('eps', 'steps', 'targets', 'restarts'),
     'fab_t': ('eps', 'steps', 'targets', 'alpha_max', 'eta', 'beta'),
-    'square': ('eps', 'queries', 'p_init'),
+    'square': ('eps', 'queries', 'p_init', 'rescale_schedule'),
 }
 _THREATS = ('white-box', 'black-box')
 
@@ -70,7 +70,8 @@ def _config(method, name, v, spec, kappa):
                       targets=int(v.get('targets', 9)), alpha_max=float(v.get('alpha_max', 0.1)),
                       eta=float(v.get('eta', 1.05)), beta=float(v.get('beta', 0.9)))
   return SquareConfig(name=name, epsilon=eps, queries=int(v.get('queries', 5000)),
-                      p_init=float(v.get('p_init', 0.8)))
+                      p_init=float(v.get('p_init', 0.8)),
+                      rescale_schedule=_bool(v.get('rescale_schedule', 'false')))
 
 
 def parse_attack(text, spec, kappa=50.0):

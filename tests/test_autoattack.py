@@ -53,8 +53,14 @@ def test_apgd_checkpoints_and_square_schedule_follow_the_papers():
   is_checkpoint, interval = checkpoint_schedule(100)
   assert list(np.flatnonzero(is_checkpoint)) == [21, 40, 56, 69, 79, 86, 92, 98]
   assert list(interval[is_checkpoint]) == [22, 19, 16, 13, 10, 7, 6, 6]
-  assert window_fraction(0, 5000) == 0.8 and window_fraction(6, 5000) == 0.4
-  assert window_fraction(4999, 5000) == pytest.approx(0.8 / 512)
+  # The standard version's schedule as written: halvings after 10, 50, 200, 500, 1000, 2000
+  # and 4000 queries; at 5,000 queries the last ones (6000, 8000) never come.
+  assert window_fraction(0, 5000) == 0.8 and window_fraction(11, 5000) == 0.4
+  assert window_fraction(3000, 5000) == pytest.approx(0.8 / 64)
+  assert window_fraction(4999, 5000) == pytest.approx(0.8 / 128)
+  # Rescaled, the 10,000-query schedule is stretched to the budget.
+  assert window_fraction(6, 5000, rescale_schedule=True) == 0.4
+  assert window_fraction(4999, 5000, rescale_schedule=True) == pytest.approx(0.8 / 512)
 
 
 @pytest.fixture(scope='module')
