@@ -62,9 +62,12 @@ class PGDConfig:
   target: str = 'none'         # PGD_TARGETS
   model_training: bool = False  # call the model with training=True (Madry's CIFAR adv. training)
   early_stop: bool = False     # a point stops once an iterate fools it (that iterate kept)
+  momentum: float = 0.0        # MI-FGSM decay (Dong et al. 2018); 0 is plain PGD
 
   def __post_init__(self):
     _check_budget(self, finite_linf_only=False)
+    if not 0 <= self.momentum <= 10:
+      _fail(self.name, f'momentum must be in [0, 10], got {self.momentum}')
     if self.norm not in NORMS:
       _fail(self.name, f'norm must be one of {NORMS}, got {self.norm!r}')
     if self.loss not in PGD_LOSSES:
@@ -91,6 +94,8 @@ class PGDConfig:
     start = ', random start' if self.random_start else ''
     stop = ', stops at the first fooling iterate' if self.early_stop else ''
     kind = 'FGSM' if self.steps == 1 and not self.random_start else f'{self.steps}-step PGD'
+    if self.momentum:
+      kind = f'{self.steps}-step MI-FGSM (momentum {self.momentum:g})'
     return (f'{kind} {self.norm} on {self.loss_optimized} (eps {_eps(self.epsilon)}, step '
             f'{self.step_size:g}{start}{_restarts(self.restarts)}{stop})')
 

@@ -38,7 +38,8 @@ def _build(model, loss, norm, targeted, model_training, score, early_stop):
   def logits_of(x):
     return tf.cast(model(x, training=model_training), tf.float32)
 
-  def run(x, labels, goal, seed, eps, step_size, steps, restarts, start_scale, kappa, lo, hi):
+  def run(x, labels, goal, seed, eps, step_size, steps, restarts, start_scale, kappa, lo, hi,
+          momentum):
     batch_shape = tf.TensorShape([None]).concatenate(x.shape[1:])
 
     def project(x_adv, x0):
@@ -83,7 +84,7 @@ def _build(model, loss, norm, targeted, model_training, score, early_stop):
               tf.tensor_scatter_nd_update(fooled, index, hit),
               tf.tensor_scatter_nd_update(best_logits, index, logits))
 
-    def step_body(step, index, x_adv, x0, true, target, best, fooled, best_logits):
+    def step_body(step, index, x_adv, x0, true, target, velocity, best, fooled, best_logits):
       logits, grad = logits_and_grad(x_adv, target)
       if early_stop:  # the iterate that fooled a point is its result; it leaves the batch
         hit = succeeded(logits, true, target)
@@ -92,22 +93,26 @@ def _build(model, loss, norm, targeted, model_training, score, early_stop):
             tf.boolean_mask(x_adv, hit), tf.boolean_mask(logits, hit),
             tf.ones_like(tf.boolean_mask(hit, hit)))
         keep = tf.logical_not(hit)
-        index, x_adv, x0, true, target, grad = (
-            tf.boolean_mask(t, keep) for t in (index, x_adv, x0, true, target, grad))
-      direction = tf.sign(grad) if linf else grad / tf.maximum(_l2_norm(grad), _TINY)
+        index, x_adv, x0, true, target, grad, velocity = (
+            tf.boolean_mask(t, keep) for t in (index, x_adv, x0, true, target, grad, velocity))
+      # MI-FGSM (Dong et al. 2018): g = momentum g + grad / ||grad||_1; momentum 0 is PGD.
+      l1 = tf.reduce_sum(tf.abs(grad), axis=_reduce_axes(grad), keepdims=True)
+      velocity = momentum * velocity + grad / tf.maximum(l1, _TINY)
+      direction = tf.sign(velocity) if linf else velocity / tf.maximum(_l2_norm(velocity), _TINY)
       x_adv = project(x_adv + step_size * direction, x0)
-      return step + 1, index, x_adv, x0, true, target, best, fooled, best_logits
+      return step + 1, index, x_adv, x0, true, target, velocity, best, fooled, best_logits
 
     def restart_body(restart, best, fooled, best_logits):
       index = tf.where(tf.logical_not(fooled))[:, 0]
       x0, true, target = tf.gather(x, index), tf.gather(labels, index), tf.gather(goal, index)
       x_adv = random_start(x0, restart)
-      _, index, x_adv, x0, true, target, best, fooled, best_logits = tf.while_loop(
+      _, index, x_adv, x0, true, target, _, best, fooled, best_logits = tf.while_loop(
           lambda step, index, *_: tf.logical_and(step < steps, tf.size(index) > 0),
-          step_body, (tf.constant(0), index, x_adv, x0, true, target, best, fooled, best_logits),
+          step_body, (tf.constant(0), index, x_adv, x0, true, target, tf.zeros_like(x0), best,
+                      fooled, best_logits),
           shape_invariants=(tf.TensorShape([]), tf.TensorShape([None]), batch_shape,
                             batch_shape, tf.TensorShape([None]), tf.TensorShape([None]),
-                            best.shape, fooled.shape, best_logits.shape))
+                            batch_shape, best.shape, fooled.shape, best_logits.shape))
       if score:  # the final iterate of the points still attacked (possibly none)
         logits = tf.cond(tf.size(index) > 0, lambda: logits_of(x_adv),
                          lambda: tf.zeros([0, classes]))
@@ -183,4 +188,4 @@ class Attack:
     return (tf.convert_to_tensor(images, tf.float32), labels, goal, tf.cast(seed, tf.int64),
             f32(c.epsilon), f32(c.step_size), tf.constant(c.steps), tf.constant(c.restarts),
             f32(1.0 if c.random_start else 0.0), f32(c.kappa), f32(self.clip_range[0]),
-            f32(self.clip_range[1]))
+            f32(self.clip_range[1]), f32(c.momentum))

@@ -4,7 +4,7 @@
 apply to its method is an error, never ignored:
 
   pgd     eps step steps rand loss(xent|cw) norm(linf|l2) restarts kappa target(none|next|
-          random) early_stop
+          random) early_stop momentum (MI-FGSM decay; 0 is PGD)
   fgsm    eps loss(xent|cw) norm kappa target
   apgd    eps steps loss(xent|dlr) restarts
   apgd_t  eps steps targets restarts
@@ -30,7 +30,7 @@ from run_support.errors import UserError
 _BOOLS = {'true': True, '1': True, 'yes': True, 'false': False, '0': False, 'no': False}
 _KEYS = {
     'pgd': ('eps', 'step', 'steps', 'rand', 'loss', 'norm', 'restarts', 'kappa', 'target',
-            'early_stop'),
+            'early_stop', 'momentum'),
     'fgsm': ('eps', 'loss', 'norm', 'kappa', 'target'),
     'apgd': ('eps', 'steps', 'loss', 'restarts'),
     'apgd_t': ('eps', 'steps', 'targets', 'restarts'),
@@ -55,7 +55,8 @@ def _config(method, name, v, spec, kappa):
                      steps=int(v.get('steps', budget.steps)), random_start=_bool(v.get('rand', 'true')),
                      loss=v.get('loss', 'xent'), norm=v.get('norm', 'linf'),
                      restarts=int(v.get('restarts', 1)), kappa=float(v.get('kappa', kappa)),
-                     target=v.get('target', 'none'), early_stop=_bool(v.get('early_stop', 'false')))
+                     target=v.get('target', 'none'), early_stop=_bool(v.get('early_stop', 'false')),
+                     momentum=float(v.get('momentum', 0.0)))
   if method == 'fgsm':
     return fgsm(name, eps, v.get('loss', 'xent'), norm=v.get('norm', 'linf'),
                 kappa=float(v.get('kappa', kappa)), target=v.get('target', 'none'))

@@ -165,3 +165,17 @@ def test_config_validation():
     _pgd(epsilon=-1.0)
   with pytest.raises(ValueError, match='steps'):
     _pgd(steps=0)
+
+
+@needs_mnist
+def test_momentum_zero_is_pgd_and_momentum_keeps_the_ball(tiny_model, mnist_slice):
+  _, _, x, y = mnist_slice
+  plain, _ = Attack(tiny_model, _pgd(random_start=False), (0, 1))(x, y)
+  zero, _ = Attack(tiny_model, _pgd(random_start=False, momentum=0.0), (0, 1))(x, y)
+  np.testing.assert_array_equal(plain, zero)
+  x_adv, fooled = Attack(tiny_model, _pgd(momentum=1.0, steps=20), (0, 1))(x, y, seed=2)
+  assert np.abs(x_adv.numpy() - x).max() <= 0.3 + 1e-6
+  assert x_adv.numpy().min() >= 0.0 and x_adv.numpy().max() <= 1.0
+  assert np.mean(fooled) > 0.9
+  with pytest.raises(ValueError, match='momentum'):
+    _pgd(momentum=-1.0)

@@ -1,0 +1,47 @@
+"""The paper-budget study's tools on tiny runs: learning curves from saved checkpoints, and
+shipping a run in Madry's format."""
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import MNIST_DIR
+from conftest import REPO_ROOT
+from conftest import needs_mnist
+
+
+def _run(args, **kwargs):
+  result = subprocess.run([sys.executable, *args], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=600, **kwargs)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return result
+
+
+@needs_mnist
+def test_learning_curves_measure_each_checkpoint_once(two_models, tfds_mnist_dir, tmp_path):
+  out = tmp_path / 'curves'
+  args = ['experiments/learning_curves.py', f'--run_dirs={two_models["natural"]}',
+          '--every=150', '--num_examples=20', f'--data_dir={tfds_mnist_dir}', f'--output={out}']
+  _run(args)
+  curves = json.load(open(out / 'learning_curves.json'))
+  point = curves['runs']['natural']['150']
+  assert 0.5 < point['clean'] <= 1.0 and 0.0 <= point['pgd40_xent'] <= point['clean']
+  assert (out / 'learning_curve_clean.png').stat().st_size > 0
+  assert (out / 'learning_curve_pgd40.png').stat().st_size > 0
+  _run(args)  # measured points are kept, not recomputed
+  assert json.load(open(out / 'learning_curves.json'))['runs']['natural']['150'] == point
+
+
+@needs_mnist
+def test_ship_model_writes_a_madry_checkpoint_that_loads_with_its_card(two_models, tmp_path):
+  from evaluation.model_io import load_model_folder  # pylint: disable=g-import-not-at-top
+  _run(['experiments/ship_model.py', f'--run_dir={two_models["natural"]}', '--row=natural',
+        f'--models_dir={tmp_path}', f'--manual_dir={MNIST_DIR}'])
+  shipped = tmp_path / 'mnist' / 'natural'
+  card = json.load(open(shipped / 'model.json'))
+  loaded = load_model_folder(str(shipped), 'mnist')
+  original = load_model_folder(two_models['natural'])
+  assert loaded.kind == 'madry_tf1' and loaded.global_step == card['global_step'] == 150
+  assert loaded.weights_sha256 == original.weights_sha256 == card['weights_sha256']
+  assert sorted(os.listdir(shipped))[:2] == ['checkpoint', 'checkpoint-150.data-00000-of-00001']
