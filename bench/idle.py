@@ -9,6 +9,11 @@ from absl import flags
 BUSY_SHARE = 0.25
 
 
+def load_record(start_load):
+  """The load averages (1, 5, 15 min) before and after a run, for its output."""
+  return {'load_average_at_start': list(start_load), 'load_average_at_end': list(os.getloadavg())}
+
+
 def require_idle_machine(allow_busy=False):
   """True when the cores are busy and `allow_busy` lets the run go on (its output must then
   be marked as not a benchmark); exits with one line when they are busy otherwise."""

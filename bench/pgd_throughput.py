@@ -24,6 +24,7 @@ import tensorflow as tf
 from attacks import Attack
 from attacks import PGDConfig
 from bench.idle import define_idle_flag
+from bench.idle import load_record
 from bench.idle import require_idle_machine
 from madry_compat import build_model
 
@@ -87,6 +88,7 @@ def _trace(make, steps, x, y):
 
 def main(_):
   busy = require_idle_machine(FLAGS.allow_busy)
+  start_load = os.getloadavg()
   x, y = _inputs(FLAGS.batch_size)
   model = build_model('mnist')
   ours, ours_all = _throughput(_ours(model, FLAGS.steps), x, y)
@@ -96,7 +98,7 @@ def main(_):
                                           ('cleverhans', _cleverhans, (10, 100, 1000)))
            for steps in steps_list}
   result = {
-      'benchmark': not busy, 'load_average_at_start': os.getloadavg(),
+      'benchmark': not busy, **load_record(start_load),
       'machine': {'platform': platform.platform(), 'processor': platform.processor(),
                   'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
       'settings': {'batch_size': FLAGS.batch_size, 'batches': FLAGS.batches,

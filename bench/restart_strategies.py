@@ -30,6 +30,7 @@ import tensorflow as tf
 from attacks import Attack
 from attacks import PGDConfig
 from bench.idle import define_idle_flag
+from bench.idle import load_record
 from bench.idle import require_idle_machine
 from data_input import loader
 from data_input.specs import get_spec
@@ -80,6 +81,7 @@ def _strategies(model):
 
 def main(_):
   busy = require_idle_machine(FLAGS.allow_busy)
+  start_load = os.getloadavg()
   spec = get_spec('mnist')
   model = load_model_folder(FLAGS.model_dir, 'mnist').model
   test = loader.load_split('mnist', 'test', manual_dir=FLAGS.manual_dir)
@@ -98,7 +100,7 @@ def main(_):
   medians = {name: statistics.median(t) for name, t in times.items()}
   base = medians['in-graph compaction']
   result = {
-      'benchmark': not busy, 'load_average_at_start': os.getloadavg(),
+      'benchmark': not busy, **load_record(start_load),
       'machine': {'platform': platform.platform(), 'cpus': os.cpu_count(),
                   'tensorflow': tf.__version__},
       'settings': {k: FLAGS[k].value for k in ('model_dir', 'epsilon', 'restarts', 'steps',

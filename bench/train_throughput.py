@@ -32,6 +32,7 @@ import tensorflow as tf
 
 from data_input.specs import get_spec
 from bench.idle import define_idle_flag
+from bench.idle import load_record
 from bench.idle import require_idle_machine
 from madry_compat import build_model
 from madry_compat.flops import forward_flops
@@ -129,6 +130,7 @@ def _make(dataset, label, overrides, xla=False):
 def main(argv):
   del argv
   busy = require_idle_machine(FLAGS.allow_busy)
+  start_load = os.getloadavg()
   peak, peak_runs = matmul_peak()
   bf16_peak, bf16_peak_runs = matmul_peak(dtype=tf.bfloat16)
   benches, models = [], {}
@@ -168,7 +170,7 @@ def main(argv):
   print('|---|---|---|---|---|---|---|')
   print('\n'.join(rows))
   os.makedirs(os.path.dirname(FLAGS.output), exist_ok=True)
-  write_json_atomic(FLAGS.output, {'benchmark': not busy, 'load_average_at_start': os.getloadavg(),
+  write_json_atomic(FLAGS.output, {'benchmark': not busy, **load_record(start_load),
                'machine': {'platform': platform.platform(), 'processor': platform.processor(),
                            'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
                'matmul_peak_gflops': peak, 'matmul_runs': peak_runs,

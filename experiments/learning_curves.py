@@ -36,12 +36,6 @@ from madry_compat import build_model
 from run_support.atomic_io import write_json_atomic
 from run_support.run_files import CHECKPOINT_SUBDIR
 
-flags.DEFINE_list('run_dirs', [], 'train.py folders whose checkpoints to measure.')
-flags.DEFINE_integer('every', 10000, 'Measure checkpoints whose step is a multiple of this.')
-flags.DEFINE_integer('num_examples', 1000, 'First N test images.')
-flags.DEFINE_string('manual_dir', None, 'Raw data folder (as train.py / eval.py).')
-flags.DEFINE_string('data_dir', None, 'tfds data dir (as train.py / eval.py).')
-flags.DEFINE_string('output', None, 'Folder for learning_curves.json and the figures.')
 FLAGS = flags.FLAGS
 
 CURVES_JSON = 'learning_curves.json'
@@ -86,6 +80,16 @@ def _figure(curves, metric, title, path):
   plt.close(fig)
 
 
+def define_curve_flags():
+  flags.DEFINE_list('run_dirs', [], 'train.py folders whose checkpoints to measure.')
+  flags.DEFINE_integer('every', 10000, 'Measure checkpoints whose step is a multiple of this.')
+  flags.DEFINE_integer('num_examples', 1000, 'First N test images.')
+  flags.DEFINE_string('manual_dir', None, 'Raw data folder (as train.py / eval.py).')
+  flags.DEFINE_string('data_dir', None, 'tfds data dir (as train.py / eval.py).')
+  flags.DEFINE_string('output', None, 'Folder for learning_curves.json and the figures.')
+  flags.mark_flags_as_required(['output'])
+
+
 def main(_):
   os.makedirs(FLAGS.output, exist_ok=True)
   path = os.path.join(FLAGS.output, CURVES_JSON)
@@ -118,4 +122,5 @@ def main(_):
 
 
 if __name__ == '__main__':
+  define_curve_flags()
   app.run(main)

@@ -65,7 +65,7 @@ case "${1:-}" in
   ship) for_rows ship_row ;;
   evaluate) for_rows evaluate_row ;;
   curves)
-    dirs=$(for row in $ROWS; do [ -d "$RUNS/${row%%:*}" ] && printf '%s,' "$RUNS/${row%%:*}"; done)
+    dirs=$(for row in $ROWS; do if [ -d "$RUNS/${row%%:*}" ]; then printf '%s,' "$RUNS/${row%%:*}"; fi; done)
     run python experiments/learning_curves.py --run_dirs="${dirs%,}" --every=10000 \
         --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_paper_budget ;;
   *) echo "usage: $0 train|ship|evaluate|curves" >&2; exit 2 ;;

@@ -28,10 +28,6 @@ from run_support.atomic_io import write_json_atomic
 from run_support.run_files import FLAGS_FILE
 from run_support.run_files import METRICS_FILE
 
-flags.DEFINE_string('run_dir', None, 'A finished train.py folder.')
-flags.DEFINE_string('row', None, 'Name of the shipped model (folder under models/<dataset>/).')
-flags.DEFINE_string('models_dir', 'models', 'Where shipped models live.')
-flags.DEFINE_string('manual_dir', '../shared/data/mnist', 'Raw MNIST files (file order).')
 FLAGS = flags.FLAGS
 
 MODEL_CARD = 'model.json'
@@ -45,6 +41,14 @@ def check_accuracy(model, manual_dir, spec):
   from data_input.loader import Split  # pylint: disable=g-import-not-at-top
   split = Split(images, labels, f'raw:{manual_dir}', partial=False, file_order=True)
   return clean_accuracy(make_predict_fn(model), split, spec, 250, CHECK_EXAMPLES)[0]
+
+
+def define_ship_flags():
+  flags.DEFINE_string('run_dir', None, 'A finished train.py folder.')
+  flags.DEFINE_string('row', None, 'Name of the shipped model (folder under models/<dataset>/).')
+  flags.DEFINE_string('models_dir', 'models', 'Where shipped models live.')
+  flags.DEFINE_string('manual_dir', '../shared/data/mnist', 'Raw MNIST files (file order).')
+  flags.mark_flags_as_required(['run_dir', 'row'])
 
 
 def main(_):
@@ -69,5 +73,5 @@ def main(_):
 
 
 if __name__ == '__main__':
-  flags.mark_flags_as_required(['run_dir', 'row'])
+  define_ship_flags()
   app.run(main)
