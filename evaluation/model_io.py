@@ -66,9 +66,16 @@ class LoadedModel:
   weights_sha256: str
 
   def state(self):
-    """What a results file records of the model it measured."""
-    return {'path': os.path.abspath(self.path), 'kind': self.kind, 'dataset': self.dataset,
+    """What a results file records of the model it measured (the path as given)."""
+    return {'path': os.path.normpath(self.path), 'kind': self.kind, 'dataset': self.dataset,
             'global_step': self.global_step, 'weights_sha256': self.weights_sha256}
+
+
+def same_model_state(a, b):
+  """Whether two recorded model states are the same model: dataset, step and weights (not
+  where the folder happens to be, so a clone elsewhere reuses shipped results)."""
+  key = lambda s: s and (s.get('dataset'), s.get('global_step'), s.get('weights_sha256'))
+  return key(a) == key(b)
 
 
 def is_madry_checkpoint(path):

@@ -63,10 +63,10 @@ class EvalSettings:
                         EVAL_SUBDIR, which)
 
   def identity(self):
-    """What every result in output_dir depends on; a rerun must match to add to them.
-    (Black-box results also record their source model, per attack.)"""
-    return {'model_dir': os.path.abspath(self.target_path()), 'dataset': self.dataset,
-            'num_examples': self.num_examples, 'seed': self.seed}
+    """What every result in output_dir depends on besides the model state (which the
+    results store checks by weights hash); a rerun must match to add to them. Black-box
+    results also record their source model, per attack."""
+    return {'dataset': self.dataset, 'num_examples': self.num_examples, 'seed': self.seed}
 
 
 def validate(s):

@@ -1,7 +1,8 @@
 """results.json of an evaluation: load (resumable state), key check, atomic save.
 
-A file belongs to one evaluation setup (model path, dataset, examples, seed) and one model
-state (global step and weights hash). Another setup in the same folder is refused; the
+A file belongs to one evaluation setup (dataset, examples, seed) and one model state
+(dataset, global step and weights hash; not the folder's path, so a clone elsewhere reuses
+shipped results). Another setup in the same folder is refused; the
 same setup measured on another model state (a model extended or retrained in place) is
 stale: it is moved aside, kept, and everything is recomputed.
 """
@@ -12,6 +13,7 @@ import time
 
 from absl import logging
 
+from evaluation.model_io import same_model_state
 from evaluation.runner import AttackResult
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic
@@ -45,7 +47,7 @@ class ResultsStore:
     if previous.get('setup') != self.setup:
       raise UserError(f'{self.path} holds results of another evaluation ({previous.get("setup")}); '
                       'use another --output_dir')
-    if previous.get('model') != self.model_state:
+    if not same_model_state(previous.get('model'), self.model_state):
       self._set_aside(previous.get('model'))
       return {}
     try:

@@ -170,12 +170,23 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
   assert [a['threat'] for a in attacks[1:]] == ['black-box'] * 3
   sources = [a['config']['source'] for a in attacks[1:]]
   assert all(s['path'] == str(madry_dir) and s['kind'] == 'madry_tf1' for s in sources)
+  # The same weights at another path (a clone elsewhere) are the same model: reused.
+  import shutil  # pylint: disable=g-import-not-at-top
+  moved = tmp_path / 'elsewhere' / 'ls'
+  shutil.copytree(two_models['ls'], moved)
+  shutil.copytree(out, tmp_path / 'bb_moved')
+  run_main(eval_main, [f'--model_dir={moved}', '--dataset=mnist',
+                       f'--data_dir={tfds_mnist_dir}', '--num_examples=50',
+                       '--blackbox_source=madry_ckpt', f'--madry_ckpt_dir={madry_dir}',
+                       '--suite=paper_blackbox', f'--output_dir={tmp_path / "bb_moved"}'])
+  assert [a['seconds'] for a in _results(str(tmp_path / 'bb_moved'))['attacks']] == \
+      [a['seconds'] for a in attacks]
   target_out = str(tmp_path / 'target')
   run_main(eval_main, [f'--madry_ckpt_dir={madry_dir}', '--dataset=mnist',
                           f'--data_dir={tfds_mnist_dir}', '--num_examples=50', '--suite=',
                           '--attacks=pgd10:steps=10,step=0.05', f'--output_dir={target_out}'])
   doc = _results(target_out)
-  assert doc['setup']['model_dir'] == str(madry_dir) and doc['clean_acc'] > 0.8
+  assert doc['model']['path'] == str(madry_dir) and doc['clean_acc'] > 0.8
   assert doc['attacks'][1]['accuracy'] < 0.2
   # diagnose.py takes a Madry checkpoint folder beside train.py folders.
   import diagnose  # pylint: disable=g-import-not-at-top
