@@ -18,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from attacks.losses import dlr_loss
+from attacks.targets import as_batch
+from attacks.targets import top_wrong_classes
 from attacks.losses import xent_loss
 
 _ZERO = tf.UnconnectedGradients.ZERO  # a model that cuts the input gradient gets zeros
@@ -136,10 +138,6 @@ class _APGDRuns:
     return x_adv, fooled
 
 
-def _inputs(images, labels):
-  return tf.convert_to_tensor(images, tf.float32), tf.convert_to_tensor(labels, tf.int64)
-
-
 class APGD(_APGDRuns):
   """APGD-CE / APGD-DLR (attacks.config.APGDConfig); call like attacks.Attack."""
 
@@ -147,7 +145,7 @@ class APGD(_APGDRuns):
     super().__init__(model, config, clip_range, config.loss)
 
   def __call__(self, images, labels, seed=0):
-    x, labels = _inputs(images, labels)
+    x, labels = as_batch(images, labels)
     if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
       return x, tf.zeros([0], tf.bool)
     if self.config.restarts == 1:  # one compiled call (also inside a replica's graph)
@@ -163,13 +161,11 @@ class APGDT(_APGDRuns):
     super().__init__(model, config, clip_range, 'dlr')
 
   def __call__(self, images, labels, seed=0):
-    x, labels = _inputs(images, labels)
+    x, labels = as_batch(images, labels)
     fooled = tf.zeros(tf.shape(labels), tf.bool)
     if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
       return x, fooled
-    ranked = tf.argsort(self.model(x, training=False), axis=-1, direction='DESCENDING')
     x_adv = x
-    for rank in range(1, min(self.config.targets, ranked.shape[-1] - 1) + 1):  # 0: predicted
-      targets = tf.cast(ranked[:, rank], tf.int64)
+    for rank, targets in enumerate(top_wrong_classes(self.model, x, self.config.targets), 1):
       x_adv, fooled = self._on_robust(x, labels, targets, seed, 100 * rank, x_adv, fooled)
     return x_adv, fooled

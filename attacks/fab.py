@@ -13,6 +13,9 @@ broken when an adversarial point within epsilon was found.
 
 import tensorflow as tf
 
+from attacks.targets import as_batch
+from attacks.targets import top_wrong_classes
+
 _ZERO = tf.UnconnectedGradients.ZERO
 
 
@@ -114,20 +117,17 @@ class FABT:
 
   def __call__(self, images, labels, seed=0):
     del seed  # the standard version's single restart starts at the image itself
-    x = tf.convert_to_tensor(images, tf.float32)
-    labels = tf.convert_to_tensor(labels, tf.int64)
+    x, labels = as_batch(images, labels)
     fooled = tf.zeros(tf.shape(labels), tf.bool)
     if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
       return x, fooled
-    ranked = tf.argsort(self.model(x, training=False), axis=-1, direction='DESCENDING')
     x_adv = x
-    for rank in range(1, min(self.config.targets, ranked.shape[-1] - 1) + 1):  # 0: predicted
+    for targets in top_wrong_classes(self.model, x, self.config.targets):
       active = tf.reshape(tf.where(tf.logical_not(fooled)), [-1, 1])
       if int(tf.shape(active)[0]) == 0:
         break
       found, distance = self.minimal_adversarial(
-          tf.gather_nd(x, active), tf.gather_nd(labels, active),
-          tf.cast(tf.gather_nd(ranked[:, rank], active), tf.int64))
+          tf.gather_nd(x, active), tf.gather_nd(labels, active), tf.gather_nd(targets, active))
       hit = distance <= self.config.epsilon * (1 + 1e-6)
       x_adv = tf.tensor_scatter_nd_update(
           x_adv, active, tf.where(hit[:, None, None, None], found, tf.gather_nd(x, active)))
