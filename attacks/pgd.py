@@ -90,8 +90,7 @@ def _build(model, loss, norm, targeted, model_training, score, early_stop):
         hit = succeeded(logits, true, target)
         best, fooled, best_logits = record(
             (best, fooled, best_logits), tf.boolean_mask(index, hit),
-            tf.boolean_mask(x_adv, hit), tf.boolean_mask(logits, hit),
-            tf.ones_like(tf.boolean_mask(hit, hit)))
+            tf.boolean_mask(x_adv, hit), tf.boolean_mask(logits, hit), tf.boolean_mask(hit, hit))
         keep = tf.logical_not(hit)
         index, x_adv, x0, true, target, grad, velocity = (
             tf.boolean_mask(t, keep) for t in (index, x_adv, x0, true, target, grad, velocity))

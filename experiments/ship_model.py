@@ -19,6 +19,7 @@ from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 
 from data_input import raw_readers
+from data_input.loader import Split
 from data_input.specs import get_spec
 from evaluation.accuracy import clean_accuracy
 from evaluation.accuracy import make_predict_fn
@@ -38,7 +39,6 @@ def check_accuracy(model, manual_dir, spec):
   """Clean accuracy on the first CHECK_EXAMPLES test images in the original files' order
   (read raw, so it does not depend on tfds' order)."""
   images, labels = raw_readers.read_mnist(manual_dir, 'test')
-  from data_input.loader import Split  # pylint: disable=g-import-not-at-top
   split = Split(images, labels, f'raw:{manual_dir}', partial=False, file_order=True)
   return clean_accuracy(make_predict_fn(model), split, spec, 250, CHECK_EXAMPLES)[0]
 
