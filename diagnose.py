@@ -25,7 +25,6 @@ def define_diagnose_flags():
   define_common_flags()
   flags.DEFINE_list('model_dirs', [], 'Folders train.py wrote, or folders holding Madry\'s TF1 '
                     'checkpoint (with --dataset), compared in every figure.')
-  flags.DEFINE_float('epsilon', None, 'Table 1 epsilon (default MNIST 0.3, CIFAR 8).')
   flags.DEFINE_integer('landscape_examples', 8, 'Test images with a loss landscape.')
   flags.DEFINE_integer('landscape_points', 21, 'Grid points per axis.')
   flags.DEFINE_float('landscape_extent', None, 'Grid half-width in pixel units (CIFAR 10 as '

@@ -5,6 +5,8 @@ attacks, stronger adversaries, and gradient-masking alarms. Results go to
   python eval.py --model_dir=runs/quick_mnist --num_examples=1000 --suite=paper_whitebox
   python eval.py --model_dir=runs/ls --suite=paper_blackbox --blackbox_source=runs/natural
   python eval.py --model_dir=runs/ls --attacks='pgd100_cw:steps=100,loss=cw,restarts=10'
+  python eval.py --model_dir=runs/ls --suite=transfer \
+      --transfer_sources=natural=runs/natural,ensemble=runs/natural+runs/natural_seed1
 """
 
 import os
@@ -41,8 +43,12 @@ def define_eval_flags():
                     "strong, cheaper); off: the paper's protocol, every step, final iterate "
                     'scored. --attacks entries set it themselves (early_stop=true).')
   flags.DEFINE_string('blackbox_source', None, 'The model black-box attacks are crafted on: a '
-                      'train.py folder (e.g. a naturally trained model), or madry_ckpt for '
+                      'model folder (e.g. a naturally trained model; folder+folder+... for an '
+                      'ensemble averaging their logits), or madry_ckpt for '
                       "Madry's checkpoint in --madry_ckpt_dir.")
+  flags.DEFINE_list('transfer_sources', [], 'Models the transfer suite crafts on, as '
+                    'name=folder, or name=folder+folder+... for an ensemble that averages '
+                    'their logits; e.g. natural=models/mnist/natural,noise=models/mnist/sigma0.5.')
   flags.DEFINE_string('madry_ckpt_dir', None, "Madry's TF1 checkpoint: a folder with a "
                       '`checkpoint` file, or a prefix such as .../checkpoint-70000. Evaluated '
                       'itself when --model_dir is not given (with --dataset); default for '
@@ -56,9 +62,11 @@ def settings_from_flags():
   return validate(EvalSettings(
       model_dir=FLAGS.model_dir or '', dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
       eval_batch_size=FLAGS.eval_batch_size, suites=tuple(FLAGS.suite), attacks=tuple(FLAGS.attacks),
-      blackbox_source=FLAGS.blackbox_source, madry_ckpt_dir=FLAGS.madry_ckpt_dir,
+      blackbox_source=FLAGS.blackbox_source, transfer_sources=tuple(FLAGS.transfer_sources),
+      madry_ckpt_dir=FLAGS.madry_ckpt_dir,
       output_dir=FLAGS.output_dir, seed=FLAGS.seed,
-      kappa=FLAGS.kappa, early_stop=FLAGS.early_stop, strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
+      kappa=FLAGS.kappa, early_stop=FLAGS.early_stop, epsilon=FLAGS.epsilon,
+      strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
       download=FLAGS.download))
 
 

@@ -34,6 +34,7 @@ from data_input.specs import get_spec
 from bench.idle import define_idle_flag
 from bench.idle import load_record
 from bench.idle import require_idle_machine
+from bench.peaks import matmul_peak
 from madry_compat import build_model
 from madry_compat.flops import forward_flops
 from run_support.atomic_io import write_json_atomic
@@ -63,26 +64,6 @@ METHODS = {  # name -> (TrainConfig overrides per dataset family)
     'label smoothing + noise, bfloat16': {'mnist': dict(alpha=0.95, sigma=0.3, precision='bfloat16'),
                                           'cifar': dict(alpha=0.95, sigma=20.0, precision='bfloat16')},
 }
-
-
-def matmul_peak(size=2048, repeats=5, dtype=tf.float32):
-  """Median GFLOP/s of a square matmul chain in `dtype`: the machine's practical peak."""
-  a = tf.cast(tf.random.uniform([size, size]), dtype)
-  b = tf.cast(tf.random.uniform([size, size]), dtype)
-
-  @tf.function
-  def chain():
-    c = a
-    for _ in range(4):
-      c = tf.matmul(c, b) * 1e-3
-    return tf.reduce_sum(c)
-  chain().numpy()
-  rates = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    chain().numpy()
-    rates.append(4 * 2 * size ** 3 / (time.perf_counter() - start) / 1e9)
-  return statistics.median(rates), rates
 
 
 @dataclasses.dataclass

@@ -100,6 +100,10 @@ def parse_attack(text, spec, kappa=50.0):
     raise UserError(f'--attacks entry {text!r}: {", ".join(unknown)} does not apply to method '
                     f'{method} (its settings: {", ".join(_KEYS[method])}, threat)')
   try:
-    return planned(_config(method, name, values, spec, kappa), threat, spec)
+    config = _config(method, name, values, spec, kappa)
   except ValueError as e:
     raise UserError(f'--attacks entry {text!r}: {e}') from None
+  if threat == 'black-box' and getattr(config, 'early_stop', False):
+    raise UserError(f'--attacks entry {text!r}: early_stop stops once the source model is '
+                    'fooled, which only weakens a transfer attack')
+  return planned(config, threat, spec)

@@ -12,12 +12,14 @@ from evaluation.accuracy import make_predict_fn
 from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
 from evaluation.model_io import load_model_folder
+from evaluation.model_io import load_source
 from evaluation.plan import AUTOATTACK
 from evaluation.report import results_document
 from evaluation.runner import attack_result
 from evaluation.runner import clean_result
 from evaluation.runner import recorded_config
 from evaluation.runner import zero_gradient_share
+from evaluation.settings import parse_transfer_sources
 from evaluation.store import ResultsStore
 from evaluation.suites import autoattack_configs
 from evaluation.suites import suite_plan
@@ -32,10 +34,10 @@ def evaluate(settings):
   and its Markdown table. Under multi_worker only the chief writes files."""
   strategy = make_strategy(settings.strategy)  # before any other TensorFlow work
   with strategy.scope():
-    target, source = _load_models(settings)
+    target, sources = _load_models(settings)
   spec = get_spec(target.dataset)
   settings = dataclasses.replace(settings, dataset=target.dataset)
-  plan = _plan(settings, spec, source)
+  plan = _plan(settings, spec, sources)
   test, n = _test_images(settings, spec)
   context = _context(settings, spec, target, test, n)
   store = ResultsStore(settings.resolved_output_dir(), context['setup'], context['model'],
@@ -46,6 +48,7 @@ def evaluate(settings):
   still_robust = results[0].correct  # AutoAttack's chain attacks only these
   for position, planned in enumerate(plan, 1):
     store.save(*results_document(context, results + list(done.values()), [], None, False))
+    source = sources.get(planned.source) if planned.threat == 'black-box' else None
     result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan)) or _run(
         planned, position, len(plan), predict, target, source, test, spec, n, settings,
         still_robust if planned.chain == AUTOATTACK else None, strategy, store.path)
@@ -73,32 +76,45 @@ def _reuse(previous, planned, source, position, total):
 
 
 def _load_models(settings):
-  """(target, black-box source or None) as evaluation.model_io.LoadedModel."""
+  """(target, sources) as evaluation.model_io.LoadedModel; sources maps None to
+  --blackbox_source and each --transfer_sources name to its model (or ensemble)."""
   target = load_model_folder(settings.target_path(), settings.dataset,
                              '--madry_ckpt_dir' if settings.madry_target else '--model_dir')
-  source = None
+  sources = {}
   if settings.blackbox_source:
-    source = load_model_folder(settings.source_path(), target.dataset, '--blackbox_source')
+    sources[None] = load_source(settings.source_folders(), target.dataset, '--blackbox_source')
+  for name, folders in parse_transfer_sources(settings.transfer_sources).items():
+    sources[name] = load_source(folders, target.dataset, f'--transfer_sources {name}')
   spec = get_spec(target.dataset)
-  for loaded, what in ((target, f'the model at {settings.target_path()}'),
-                       (source, f'--blackbox_source {settings.source_path()}')):
-    if loaded is not None and tuple(loaded.model.input_shape[1:]) != spec.image_shape:
+  named = [(target, f'the model at {settings.target_path()}')] + [
+      (s, f'--blackbox_source {settings.source_path()}' if name is None else
+       f'--transfer_sources {name}') for name, s in sources.items()]
+  for loaded, what in named:
+    if tuple(loaded.model.input_shape[1:]) != spec.image_shape:
       raise UserError(f'{what} takes inputs of shape {tuple(loaded.model.input_shape[1:])}, '
                       f'but {spec.name} images are {spec.image_shape}')
-  return target, source
+  return target, sources
 
 
-def _plan(settings, spec, source):
-  plan = [p for suite in settings.suites for p in suite_plan(suite, spec, settings.kappa)]
-  if settings.early_stop:  # recorded in each attack's config, so results say which protocol
+def _plan(settings, spec, sources):
+  if settings.epsilon is not None:  # the suites at another budget (step size unchanged)
+    if settings.epsilon >= spec.pixel_max:
+      raise UserError(f'--epsilon must be below the data range {spec.pixel_max:g}, got '
+                      f'{settings.epsilon:g} (unbounded attacks are the unbounded suite)')
+    spec = dataclasses.replace(spec, paper_attack=dataclasses.replace(
+        spec.paper_attack, epsilon=settings.epsilon))
+  names = tuple(parse_transfer_sources(settings.transfer_sources))
+  plan = [p for suite in settings.suites for p in suite_plan(suite, spec, settings.kappa, names)]
+  if settings.early_stop:  # recorded in each attack's config, so results say which protocol;
+    # never for transfer: stopping once the source is fooled only weakens what transfers
     plan = [dataclasses.replace(p, config=dataclasses.replace(p.config, early_stop=True))
-            if p.config.method == 'pgd' else p for p in plan]
+            if p.config.method == 'pgd' and p.threat != 'black-box' else p for p in plan]
   plan += [parse_attack(text, spec, settings.kappa) for text in settings.attacks]
   names = [p.name for p in plan]
   repeated = sorted({n for n in names if names.count(n) > 1})
   if repeated:
     raise UserError(f'attack names must be unique; repeated: {", ".join(repeated)}')
-  if source is None and any(p.threat == 'black-box' for p in plan):
+  if None not in sources and any(p.threat == 'black-box' and p.source is None for p in plan):
     raise UserError('black-box attacks need --blackbox_source=DIR, a model to craft them on')
   return plan
 

@@ -9,6 +9,7 @@ import os
 from typing import Optional
 
 import keras
+import tensorflow as tf
 
 import madry_compat  # noqa: F401  (registers Madry's custom layers for deserialisation)
 from madry_compat.checkpoint import load_madry_checkpoint
@@ -58,17 +59,21 @@ def weights_sha256(model):
 @dataclasses.dataclass
 class LoadedModel:
   """A model and what says which state of which model it is."""
-  model: keras.Model
+  model: keras.Model         # or a LogitEnsemble
   path: str
   kind: str                  # 'keras' (train.py) or 'madry_tf1'
   dataset: str
   global_step: Optional[int]
   weights_sha256: str
+  members: tuple = ()        # an ensemble's LoadedModels
 
   def state(self):
     """What a results file records of the model it measured (the path as given)."""
-    return {'path': os.path.normpath(self.path), 'kind': self.kind, 'dataset': self.dataset,
-            'global_step': self.global_step, 'weights_sha256': self.weights_sha256}
+    state = {'path': os.path.normpath(self.path), 'kind': self.kind, 'dataset': self.dataset,
+             'global_step': self.global_step, 'weights_sha256': self.weights_sha256}
+    if self.members:
+      state['members'] = [m.state() for m in self.members]
+    return state
 
 
 def same_model_state(a, b):
@@ -119,3 +124,30 @@ def load_model_folder(path, dataset=None, flag='--model_dir'):
   step = (_read_json(metrics_path, 'train.py').get('global_step')
           if os.path.isfile(metrics_path) else None)
   return LoadedModel(model, path, 'keras', dataset, step, weights_sha256(model))
+
+
+class LogitEnsemble:
+  """Calls like a Keras model; its logits are the mean of its members' (float32) logits."""
+
+  def __init__(self, models):
+    self.models = list(models)
+    self.input_shape, self.output_shape = models[0].input_shape, models[0].output_shape
+
+  def __call__(self, x, training=False):
+    return tf.add_n([tf.cast(m(x, training=training), tf.float32)
+                     for m in self.models]) / len(self.models)
+
+
+def logit_ensemble(members):
+  """One LoadedModel averaging the members' logits (a transfer source made of several
+  models, as in Liu et al. 2017); its hash covers every member's weights."""
+  digest = hashlib.sha256(''.join(m.weights_sha256 for m in members).encode()).hexdigest()
+  return LoadedModel(LogitEnsemble([m.model for m in members]),
+                     '+'.join(m.path for m in members), 'ensemble', members[0].dataset, None,
+                     digest, tuple(members))
+
+
+def load_source(folders, dataset, flag):
+  """A transfer source: the model in the one folder, or the logit ensemble of several."""
+  members = [load_model_folder(folder, dataset, flag) for folder in folders]
+  return members[0] if len(members) == 1 else logit_ensemble(members)

@@ -19,18 +19,22 @@ class PlannedAttack:
   config: object               # one of attacks.config's types
   threat: str = 'white-box'
   chain: Optional[str] = None
+  source: Optional[str] = None
 
   def __post_init__(self):
     if self.threat not in THREATS:
       raise ValueError(f'{self.config.name}: threat must be one of {THREATS}, got {self.threat!r}')
+    if self.source is not None and self.threat != 'black-box':
+      raise ValueError(f'{self.config.name}: only a black-box attack has a source model')
 
   @property
   def name(self):
     return self.config.name
 
 
-def planned(config, threat, spec, chain=None):
+def planned(config, threat, spec, chain=None, source=None):
   """A PlannedAttack; an attack whose epsilon covers the whole data range is a sanity
   check, whatever threat it was asked for."""
-  unbounded = config.epsilon >= spec.pixel_max
-  return PlannedAttack(config, 'sanity' if unbounded else threat, chain)
+  if config.epsilon >= spec.pixel_max:
+    return PlannedAttack(config, 'sanity', chain)
+  return PlannedAttack(config, threat, chain, source)

@@ -17,6 +17,9 @@ from run_support.distribution import replicated_attack
 from run_support.distribution import splits_across_replicas
 
 
+_RESTART_SALT = 7919000  # seed offset of a black-box attack's later restarts
+
+
 @dataclasses.dataclass
 class AttackResult:
   """Per-example outcome of one attack (or of clean evaluation) and its bookkeeping."""
@@ -105,7 +108,8 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     planned: an evaluation.plan.PlannedAttack.
     source_state: the black-box source's model state (recorded for black-box attacks).
     split, spec, num_examples, batch_size: the first `num_examples` test images, batched.
-    seed: batch i's attack seed is seed * 1000003 + i.
+    seed: batch i's attack seed is seed * 1000003 + i (+ r * 7919000 for restart r > 0 of
+      a black-box attack).
     on_batch: progress callback(batch, batches, seconds).
     only: bool per example; attack only those, counting the others as already lost
       (AutoAttack's chain).
@@ -116,7 +120,12 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
   """
   config = planned.config
   lo, hi = 0.0, spec.pixel_max
-  attack = make_attack(crafting_model, config, (lo, hi))
+  # A black-box attack's restarts are tried in turn, each on the points still correct on
+  # the target (the model scored), as white-box restarts are inside the attack.
+  restarts = config.restarts if planned.threat == 'black-box' else 1
+  attack = make_attack(crafting_model,
+                       dataclasses.replace(config, restarts=1) if restarts > 1 else config,
+                       (lo, hi))
   if strategy is not None and is_distributed(strategy) and splits_across_replicas(config):
     attack = replicated_attack(strategy, attack)
   sanity = _Sanity(config, lo, hi)
@@ -127,16 +136,21 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
   for index, (x, y) in enumerate(eval_batches(split, spec, batch_size, num_examples)):
     keep = np.ones(len(y), bool) if only is None else np.asarray(only[offset:offset + len(y)])
     offset += len(y)
-    batch_correct = np.zeros(len(y), bool)
-    if keep.any():
-      x_adv, _ = attack(x[keep], y[keep], seed=seed * 1000003 + index)
+    batch_correct = keep.copy()
+    for restart in range(restarts):
+      todo = batch_correct.copy()
+      if not todo.any():
+        break
+      x_adv, _ = attack(x[todo], y[todo], seed=seed * 1000003 + index + restart * _RESTART_SALT)
       x_adv = x_adv.numpy()
-      sanity.update(x[keep], x_adv)
-      batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
+      sanity.update(x[todo], x_adv)
+      batch_correct[todo] = target_predict(tf.constant(x_adv)).numpy() == y[todo]
     correct.append(batch_correct)
     if on_batch:
       on_batch(index + 1, batches, time.perf_counter() - start)
-  result = AttackResult(config.name, planned.threat, planned.chain, config.describe(),
+  description = config.describe() + (', each restart on the points still correct on the target'
+                                     if restarts > 1 else '')
+  result = AttackResult(config.name, planned.threat, planned.chain, description,
                         recorded_config(planned, source_state), np.concatenate(correct),
                         time.perf_counter() - start, sanity.report())
   if not result.sanity['ok']:

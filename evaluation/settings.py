@@ -10,7 +10,8 @@ from run_support.run_files import EVAL_SUBDIR
 from run_support.strategies import STRATEGIES
 
 # Suite names (their attacks are in evaluation/suites.py, which needs TensorFlow).
-SUITES = ('paper_whitebox', 'paper_blackbox', 'restarts', 'steps', 'unbounded', 'autoattack')
+SUITES = ('paper_whitebox', 'paper_blackbox', 'restarts', 'steps', 'unbounded', 'autoattack',
+          'transfer')
 MADRY_SOURCE = 'madry_ckpt'  # --blackbox_source value: Madry's checkpoint in --madry_ckpt_dir
 DEFAULT_MADRY_DIR = os.path.join('models', 'adv_trained')  # Madry's fetch_model.py layout
 
@@ -23,12 +24,14 @@ class EvalSettings:
   eval_batch_size: int = 200
   suites: tuple = ('paper_whitebox',)
   attacks: tuple = ()                    # custom `name:key=value,...` specs
-  blackbox_source: Optional[str] = None  # a train.py folder, or 'madry_ckpt'
+  blackbox_source: Optional[str] = None  # a model folder (+ joins an ensemble), or 'madry_ckpt'
+  transfer_sources: tuple = ()           # 'name=folder[+folder...]' (+: a logit ensemble)
   madry_ckpt_dir: Optional[str] = None   # Madry's TF1 checkpoint (folder or prefix)
   output_dir: Optional[str] = None       # default model_dir/eval
   seed: int = 0
   kappa: float = 50.0
   early_stop: bool = False               # suites' PGD: stop a point at its first fooling iterate
+  epsilon: Optional[float] = None        # the suites' budget instead of the paper's
   strategy: str = 'default'
   data_dir: Optional[str] = None
   manual_dir: Optional[str] = None
@@ -50,6 +53,10 @@ class EvalSettings:
       return self.madry_path()
     return self.blackbox_source
 
+  def source_folders(self):
+    """The black-box source's folders: one, or several joined by + (a logit ensemble)."""
+    return [p.strip() for p in self.source_path().split('+')]
+
   def resolved_output_dir(self):
     """--output_dir, else <model>/eval/<which images>[_seed<s>], so evaluations of other
     example counts or seeds of the same model never collide."""
@@ -59,6 +66,8 @@ class EvalSettings:
     which = f'first{self.num_examples}' if self.num_examples else 'all'
     if self.seed:
       which += f'_seed{self.seed}'
+    if self.epsilon is not None:
+      which += f'_eps{self.epsilon:g}'
     return os.path.join(target if os.path.isdir(target) else os.path.dirname(target),
                         EVAL_SUBDIR, which)
 
@@ -66,7 +75,28 @@ class EvalSettings:
     """What every result in output_dir depends on besides the model state (which the
     results store checks by weights hash); a rerun must match to add to them. Black-box
     results also record their source model, per attack."""
-    return {'dataset': self.dataset, 'num_examples': self.num_examples, 'seed': self.seed}
+    identity = {'dataset': self.dataset, 'num_examples': self.num_examples, 'seed': self.seed}
+    if self.epsilon is not None:  # absent otherwise, so earlier results stay valid
+      identity['epsilon'] = self.epsilon
+    return identity
+
+
+def parse_transfer_sources(entries):
+  """{name: [folder, ...]} from `name=folder[+folder...]` entries; UserError otherwise."""
+  sources = {}
+  for entry in entries:
+    name, sep, paths = (part.strip() for part in entry.partition('='))
+    if not sep or not name.replace('_', '').isalnum() or not paths:
+      raise UserError(f'--transfer_sources entry {entry!r}: write name=folder, or '
+                      'name=folder+folder+... for an ensemble (name: letters, digits, _)')
+    if name in sources:
+      raise UserError(f'--transfer_sources names {name!r} twice')
+    folders = [p.strip() for p in paths.split('+')]
+    for folder in folders:
+      if not os.path.isdir(folder):
+        raise UserError(f'--transfer_sources {name}: {folder!r} is not a folder')
+    sources[name] = folders
+  return sources
 
 
 def validate(s):
@@ -91,11 +121,21 @@ def validate(s):
   for suite in s.suites:
     if suite not in SUITES:
       raise UserError(f'unknown --suite {suite!r}; choose from {", ".join(SUITES)}')
+  if s.epsilon is not None:
+    pixel_max = get_spec(s.dataset).pixel_max if s.dataset else None
+    if not 0 < s.epsilon < (pixel_max or float('inf')):
+      raise UserError(f'--epsilon must be > 0 and below the data range, got {s.epsilon} '
+                      '(unbounded attacks are the unbounded suite)')
+  if 'transfer' in s.suites and not s.transfer_sources:
+    raise UserError('--suite=transfer needs --transfer_sources=name=folder[+folder...],... '
+                    '(the models its attacks are crafted on)')
+  parse_transfer_sources(s.transfer_sources)
   if not s.suites and not s.attacks:
     raise UserError('nothing to run: give --suite and/or --attacks')
-  for path, flag in ((s.model_dir or None, '--model_dir'),
-                     (None if s.blackbox_source == MADRY_SOURCE else s.blackbox_source,
-                      '--blackbox_source')):
+  folders = [(s.model_dir or None, '--model_dir')]
+  if s.blackbox_source and s.blackbox_source != MADRY_SOURCE:
+    folders += [(path, '--blackbox_source') for path in s.source_folders()]
+  for path, flag in folders:
     if path is not None and not os.path.isdir(path):
       raise UserError(f'{flag} {path} is not a folder')
   if s.madry_target or s.blackbox_source == MADRY_SOURCE:

@@ -18,12 +18,16 @@ _UNBOUNDED = {'cifar': [(30, 2, 50), (40, 2, 60), (50, 3, 100), (50, 4, 150), (1
                         (200, 2, 255)],
               'mnist': [(40, 0.01, 0.4), (100, 0.01, 0.6), (100, 0.02, 1.0), (200, 0.01, INF)]}
 _RESTARTS = (1, 3, 5, 9)  # Table 10 (1..9, plateau at 9), PGD on xent
+# The transfer suite (beyond the paper; the follow-up paper's question): per source model,
+# 100-step MI-FGSM (Dong et al. 2018: decay 1, no random start) and 100-step PGD with 5
+# random restarts, each on xent and CW.
+TRANSFER_STEPS, TRANSFER_MOMENTUM, TRANSFER_RESTARTS = 100, 1.0, 5
 
 
-def _pgd(name, budget, steps, loss, kappa, random_start=True, restarts=1, epsilon=None):
-  return PGDConfig(name=name, epsilon=budget.epsilon if epsilon is None else epsilon,
-                   step_size=budget.step_size, steps=steps, random_start=random_start,
-                   loss=loss, kappa=kappa, restarts=restarts)
+def _pgd(name, budget, steps, loss, kappa, random_start=True, restarts=1, momentum=0.0):
+  return PGDConfig(name=name, epsilon=budget.epsilon, step_size=budget.step_size, steps=steps,
+                   random_start=random_start, loss=loss, kappa=kappa, restarts=restarts,
+                   momentum=momentum)
 
 
 def autoattack_configs(epsilon):
@@ -36,8 +40,24 @@ def autoattack_configs(epsilon):
           SquareConfig(name='aa_square', epsilon=epsilon, queries=5000, p_init=0.8)]
 
 
-def suite_plan(suite, spec, kappa=50.0):
-  """The PlannedAttacks of `suite` for the dataset of `spec`; ValueError for an unknown suite."""
+def transfer_plan(spec, sources, kappa=50.0):
+  """The transfer suite crafted on each named source model (black-box threat)."""
+  b, n = spec.paper_attack, TRANSFER_STEPS
+  plan = []
+  for source in sources:
+    for loss in ('xent', 'cw'):
+      configs = (
+          _pgd(f'tr_{source}_mifgsm{n}_{loss}', b, n, loss, kappa, random_start=False,
+               momentum=TRANSFER_MOMENTUM),
+          _pgd(f'tr_{source}_pgd{n}_restarts{TRANSFER_RESTARTS}_{loss}', b, n, loss, kappa,
+               restarts=TRANSFER_RESTARTS))
+      plan += [planned(c, 'black-box', spec, source=source) for c in configs]
+  return plan
+
+
+def suite_plan(suite, spec, kappa=50.0, transfer_sources=()):
+  """The PlannedAttacks of `suite` for the dataset of `spec` (the transfer suite crafts on
+  each name in `transfer_sources`); ValueError for an unknown suite."""
   b = spec.paper_attack
   n = b.steps
   white = lambda configs: [planned(c, 'white-box', spec) for c in configs]
@@ -70,6 +90,10 @@ def suite_plan(suite, spec, kappa=50.0):
     return [planned(PGDConfig(name=f'unbounded_pgd{k}_step{s:g}_eps{e:g}', epsilon=e,
                               step_size=s, steps=k, loss='xent', kappa=kappa),
                     'sanity', spec) for k, s, e in sweep]
+  if suite == 'transfer':
+    if not transfer_sources:
+      raise ValueError('the transfer suite needs source models (--transfer_sources)')
+    return transfer_plan(spec, transfer_sources, kappa)
   if suite == 'autoattack':
     return [planned(c, 'white-box', spec, chain=AUTOATTACK)
             for c in autoattack_configs(b.epsilon)]

@@ -26,5 +26,9 @@ def define_common_flags():
   flags.DEFINE_integer('eval_batch_size', 200, 'Evaluation batch size.')
   flags.DEFINE_integer('num_examples', None, 'eval.py, diagnose.py: use the first N test images '
                        '(eval.py default all; diagnose.py default 500).')
+  flags.DEFINE_float('epsilon', None, 'eval.py, diagnose.py: the L-infinity budget in pixel '
+                     "units instead of the paper's (MNIST 0.3, CIFAR 8). eval.py: of its suites "
+                     '(step size unchanged; results in their own folder, ..._eps<e>); '
+                     'diagnose.py: of Table 1.')
   flags.DEFINE_string('output_dir', None, 'eval.py: where results go (default <model_dir>/eval); '
                       'diagnose.py: where figures and diagnostics.json go (required).')

@@ -1,0 +1,181 @@
+"""Is it robust? For each shipped model, on the same first N test images: the paper's PGD-40,
+the standard AutoAttack with the accuracy after each of its attacks, the transfer suite
+(best transfer per example) and the per-example worst case, at the paper's epsilon; then
+robust accuracy against epsilon under PGD-40, AutoAttack and the strongest transfer attack.
+Everything runs through eval.py's evaluate(), so results land (and are reused) in each
+model's eval/ folder; rerunning resumes.
+
+  python experiments/robustness_report.py --dataset=mnist \
+      --models=natural=models/mnist/natural,alpha0.95_sigma0.3=models/mnist/alpha0.95_sigma0.3 \
+      --transfer_sources=natural=models/mnist/natural,noise=models/mnist/sigma0.5 \
+      --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 --manual_dir=../shared/data/mnist \
+      --output=docs/results/mnist_paper_budget
+
+Writes robustness.json, verdict.md and robustness_vs_epsilon.png in --output.
+"""
+
+import json
+import os
+import sys
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from absl import flags  # pylint: disable=g-import-not-at-top
+from absl import logging
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+from data_input.specs import get_spec
+from evaluation.plan import AUTOATTACK
+from evaluation.settings import EvalSettings
+from evaluation.settings import parse_transfer_sources
+from evaluation.settings import validate
+from run_support import cli
+from run_support.atomic_io import write_json_atomic
+from run_support.errors import UserError
+
+FLAGS = flags.FLAGS
+PAPER_NUMBERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             'configs', 'paper_results', 'mnist_table6.json')
+REPORT_JSON, VERDICT_MD, CURVES_PNG = 'robustness.json', 'verdict.md', 'robustness_vs_epsilon.png'
+# The worst-case groups of a results document (evaluation/report.py) each curve follows.
+CURVES = (('white-box', 'PGD-40 (xent or CW)'), (AUTOATTACK, 'AutoAttack (standard)'),
+          ('black-box', 'strongest transfer attack'))
+
+
+def define_flags():
+  flags.DEFINE_string('dataset', 'mnist', 'Dataset of every model.')
+  flags.DEFINE_list('models', [], 'name=folder of each model to judge (Madry TF1 or train.py).')
+  flags.DEFINE_list('transfer_sources', [], 'As eval.py: name=folder[+folder...].')
+  flags.DEFINE_integer('num_examples', 1000, 'The first N test images, for every number.')
+  flags.DEFINE_list('curve_epsilons', ['0.1', '0.2', '0.4'], 'Epsilons besides the paper\'s '
+                    'for the robustness-vs-epsilon curves.')
+  flags.DEFINE_string('manual_dir', None, 'Raw data folder (as eval.py).')
+  flags.DEFINE_string('data_dir', None, 'tfds data dir (as eval.py).')
+  flags.DEFINE_string('output', None, 'Folder for robustness.json, verdict.md and the figure.')
+  flags.mark_flags_as_required(['models', 'transfer_sources', 'output'])
+
+
+def _evaluate(settings):
+  from evaluation.evaluate import evaluate  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  document, _ = evaluate(validate(settings))
+  return document
+
+
+def _settings(folder, **kwargs):
+  madry = not os.path.isfile(os.path.join(folder, 'model.keras'))
+  return EvalSettings(model_dir='' if madry else folder, madry_ckpt_dir=folder if madry else None,
+                      dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
+                      manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir, **kwargs)
+
+
+def _worst(document, threat):
+  return next((c['accuracy'] for c in document['worst_case'] if c['threat'] == threat), None)
+
+
+def _attack_text(entry):
+  """An eval.py --attacks entry repeating a recorded PGD attack (at the run's epsilon)."""
+  c = entry['config']
+  return (f"{entry['name']}:steps={c['steps']},step={c['step_size']},loss={c['loss']},"
+          f"rand={c['random_start']},restarts={c['restarts']},kappa={c['kappa']},"
+          f"momentum={c['momentum']},threat=black-box")
+
+
+def _judge(name, folder, paper_eps):
+  """The verdict row of one model and its curve points."""
+  document = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack', 'transfer'),
+                                 transfer_sources=tuple(FLAGS.transfer_sources)))
+  by_name = {a['name']: a for a in document['attacks']}
+  transfer = [a for a in document['attacks'] if a['threat'] == 'black-box']
+  strongest = min(transfer, key=lambda a: a['accuracy'])
+  row = {'clean': document['clean_acc'], 'pgd40_xent': by_name['pgd40_xent']['accuracy'],
+         'pgd40_cw': by_name['pgd40_cw']['accuracy'],
+         'autoattack_after': document['autoattack']['robust_after'],
+         'best_transfer': _worst(document, 'black-box'), 'strongest_transfer': strongest['name'],
+         'transfer': {a['name']: a['accuracy'] for a in transfer},
+         'worst_case': _worst(document, 'any (white-box, black-box, AutoAttack)'),
+         'warnings': document['warnings'], 'model': document['model']}
+  source = strongest['config']['source']
+  source_folders = '+'.join(m['path'] for m in source.get('members', [source]))
+  curve = {str(paper_eps): {kind: _worst(document, kind) for kind, _ in CURVES}}
+  for eps in (float(e) for e in FLAGS.curve_epsilons):
+    doc = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack'), epsilon=eps,
+                              blackbox_source=source_folders,
+                              attacks=(_attack_text(strongest),)))
+    curve[str(eps)] = {kind: _worst(doc, kind) for kind, _ in CURVES}
+  logging.info('%s: %s', name, row)
+  return row, curve
+
+
+def _figure(report, spec, path):
+  names = list(report['models'])
+  fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names) + 1, 3.4), sharex=True,
+                           sharey=True, squeeze=False)
+  for ax, name in zip(axes[0], names):
+    model = report['models'][name]
+    points = sorted((float(e), v) for e, v in model['curve'].items())
+    for kind, label in CURVES:
+      xs = [0.0] + [e for e, v in points if v[kind] is not None]
+      ys = [100 * model['verdict']['clean']] + [100 * v[kind] for _, v in points if v[kind] is not None]
+      ax.plot(xs, ys, marker='o', label=label)
+    ax.axvline(spec.paper_attack.epsilon, color='grey', lw=0.8, ls=':')
+    ax.set_title(name, fontsize=9)
+    ax.set_xlabel('epsilon (L-infinity)')
+    ax.grid(alpha=0.3)
+  axes[0][0].set_ylabel(f'robust accuracy (%), first {report["num_examples"]} test images')
+  axes[0][-1].legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def _verdict_markdown(report, paper):
+  pct = lambda v: '-' if v is None else f'{100 * v:.1f}'
+  lines = ['| model | clean | paper PGD-40 xent / CW | our PGD-40 xent / CW | AutoAttack: after '
+           'APGD-CE / APGD-T / FAB-T / Square | best transfer (strongest attack) | worst case |',
+           '|---|---|---|---|---|---|---|']
+  for name, model in report['models'].items():
+    v = model['verdict']
+    p = paper['rows'].get(name)
+    paper_cell = f'{p["pgd40_xent"]:.1f} / {p["pgd40_cw"]:.1f}' if p else '-'
+    chain = ' / '.join(pct(x) for x in v['autoattack_after'].values())
+    lines.append(f'| {name} | {pct(v["clean"])} | {paper_cell} | {pct(v["pgd40_xent"])} / '
+                 f'{pct(v["pgd40_cw"])} | {chain} | {pct(v["best_transfer"])} '
+                 f'({v["strongest_transfer"]}) | **{pct(v["worst_case"])}** |')
+  return '\n'.join(lines) + '\n'
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  spec = get_spec(FLAGS.dataset)
+  models = parse_transfer_sources(FLAGS.models)  # the same name=folder syntax
+  if any(len(folders) > 1 for folders in models.values()):
+    raise UserError('--models takes one folder per name')
+  parse_transfer_sources(FLAGS.transfer_sources)
+  try:
+    epsilons = [float(e) for e in FLAGS.curve_epsilons]
+  except ValueError:
+    raise UserError(f'--curve_epsilons must be numbers, got {FLAGS.curve_epsilons}') from None
+  if any(not 0 < e < spec.pixel_max for e in epsilons):
+    raise UserError(f'--curve_epsilons must lie in (0, {spec.pixel_max:g})')
+  os.makedirs(FLAGS.output, exist_ok=True)
+  report = {'dataset': spec.name, 'num_examples': FLAGS.num_examples,
+            'paper_epsilon': spec.paper_attack.epsilon,
+            'transfer_sources': FLAGS.transfer_sources, 'models': {}}
+  for name, (folder,) in models.items():
+    verdict, curve = _judge(name, folder, spec.paper_attack.epsilon)
+    report['models'][name] = {'folder': folder, 'verdict': verdict, 'curve': curve}
+    write_json_atomic(os.path.join(FLAGS.output, REPORT_JSON), report)
+  with open(PAPER_NUMBERS) as f:
+    paper = json.load(f)
+  with open(os.path.join(FLAGS.output, VERDICT_MD), 'w') as f:
+    f.write(_verdict_markdown(report, paper))
+  _figure(report, spec, os.path.join(FLAGS.output, CURVES_PNG))
+
+
+if __name__ == '__main__':
+  define_flags()
+  cli.run(main)
