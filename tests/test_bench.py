@@ -14,3 +14,25 @@ def test_busy_cores_stop_a_benchmark_unless_allowed(monkeypatch, capsys):
   assert idle.require_idle_machine(allow_busy=True) is True   # marked as not a benchmark
   monkeypatch.setattr(idle.os, 'getloadavg', lambda: (0.1, 0.4, 1.0))
   assert idle.require_idle_machine() is False
+
+
+def test_madry_tf1_peer_computes_our_model_and_attacks_within_the_ball():
+  """The TF1-graph peer (bench/madry_tf1.py) must be the same network as ours, or the
+  speed comparison compares different work."""
+  import numpy as np  # pylint: disable=g-import-not-at-top
+  from bench.madry_tf1 import MadryMnistTF1  # pylint: disable=g-import-not-at-top
+  from madry_compat import build_model  # pylint: disable=g-import-not-at-top
+  from madry_compat.mnist_cnn import TF1_LAYER_ORDER  # pylint: disable=g-import-not-at-top
+  model = build_model('mnist')
+  peer = MadryMnistTF1()
+  peer.set_weights([w for name in TF1_LAYER_ORDER for w in model.get_layer(name).get_weights()])
+  rng = np.random.default_rng(0)
+  x = rng.random((6, 28, 28, 1), np.float32)
+  y = np.arange(6, dtype=np.int64)
+  logits = peer.session.run(peer.logits, {peer.x_input: x.reshape(6, 784)})
+  np.testing.assert_allclose(logits, model(x).numpy(), rtol=1e-4, atol=1e-4)
+  assert peer.num_correct_on(x, y) == int(np.sum(model(x).numpy().argmax(1) == y))
+  x_adv = peer.pgd(x, y, rng, steps=3)
+  assert np.abs(x_adv - x).max() <= 0.3 + 1e-6 and x_adv.min() >= 0 and x_adv.max() <= 1
+  peer.adversarial_train_step(x, y, rng)  # runs and moves the weights
+  assert not np.allclose(peer.session.run(peer.logits, {peer.x_input: x.reshape(6, 784)}), logits)
