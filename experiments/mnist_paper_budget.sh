@@ -7,6 +7,7 @@
 #   bash experiments/mnist_paper_budget.sh ship       # models/mnist/<row>/ (Madry TF1 format)
 #   bash experiments/mnist_paper_budget.sh evaluate   # the paper's protocol on all 10,000
 #   bash experiments/mnist_paper_budget.sh curves     # clean / PGD-40 at every 10k checkpoint
+#   bash experiments/mnist_paper_budget.sh verdict    # AutoAttack, transfer, eps curves (1,000)
 #
 # RUNS (default runs/mnist_paper) holds the training runs; MNIST (default
 # ../shared/data/mnist) the four official files. Each command is printed with its wall time.
@@ -79,5 +80,20 @@ case "${1:-}" in
     done)
     run python experiments/learning_curves.py --run_dirs="${dirs%,}" --every=10000 \
         --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_paper_budget ;;
-  *) echo "usage: $0 train|ship|evaluate|curves" >&2; exit 2 ;;
+  verdict)
+    sources=natural=models/mnist/natural,noise=models/mnist/sigma0.5
+    sources+=,ensemble=models/mnist/natural+models/mnist/natural_seed1+models/mnist/natural_seed2
+    for needed in natural sigma0.5 natural_seed1 natural_seed2; do
+      [ -f "models/mnist/$needed/model.json" ] || { echo "needs models/mnist/$needed first"; exit 1; }
+    done
+    models=$(for row in $ROWS; do
+      name=${row%%:*}
+      if [ "${row#*:*:}" = "$row" ] && [ -f "models/mnist/$name/model.json" ]; then
+        printf '%s=models/mnist/%s,' "$name" "$name"
+      fi
+    done)
+    run python experiments/robustness_report.py --dataset=mnist --models="${models%,}" \
+        --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 \
+        --manual_dir="$MNIST" --output=docs/results/mnist_paper_budget ;;
+  *) echo "usage: $0 train|ship|evaluate|curves|verdict" >&2; exit 2 ;;
 esac
