@@ -1,5 +1,7 @@
 """Gradient-masking alarms over a set of attack results (Athalye et al.; AutoAttack's checks)."""
 
+import numpy as np
+
 _TOLERANCE = 0.01  # accuracy differences below one point are noise at our example counts
 
 
@@ -17,6 +19,7 @@ def masking_warnings(results, zero_grad_share, data_range):
       warnings.append(f'black-box {r.name} ({r.accuracy:.2%}) beats the strongest white-box '
                       f'attack {best_white.name} ({best_white.accuracy:.2%}) of the same budget: '
                       'white-box gradients are likely masked')
+  warnings += _best_transfer_beats_white_box(white, black)
   warnings += _score_based_beats_gradients(white)
   for fgsm in (r for r in white if r.config.get('steps') == 1 and
                r.config.get('method', 'pgd') == 'pgd'):
@@ -33,6 +36,24 @@ def masking_warnings(results, zero_grad_share, data_range):
   if zero_grad_share > 0:
     warnings.append(f'{zero_grad_share:.2%} of the examples have an exactly zero input '
                     'gradient of the cross-entropy')
+  return warnings
+
+
+def _best_transfer_beats_white_box(white, black):
+  """Per budget: the best transfer per example (every black-box attack together) against
+  the white-box worst case; one attack alone is compared above."""
+  warnings = []
+  for budget in sorted({(r.config['epsilon'], r.config['norm']) for r in black}):
+    same = lambda rs: [r.correct for r in rs if (r.config['epsilon'], r.config['norm']) == budget]
+    transfers, whites = same(black), same(white)
+    if len(transfers) < 2 or not whites:
+      continue
+    transfer = float(np.mean(np.logical_and.reduce(transfers)))
+    white_box = float(np.mean(np.logical_and.reduce(whites)))
+    if transfer < white_box - _TOLERANCE:
+      warnings.append(f'the best transfer per example ({transfer:.2%}, {len(transfers)} black-box '
+                      f'attacks) beats the white-box worst case ({white_box:.2%}) at epsilon '
+                      f'{budget[0]:g}: white-box gradients are likely masked')
   return warnings
 
 

@@ -152,6 +152,11 @@ def test_masking_alarms():
   for expected in ('black-box bb', 'FGSM fgsm', 'more steps', 'unbounded unbounded',
                    'zero input gradient'):
     assert expected in text
+  # Two transfer attacks, each weaker than white-box alone, together break more per example.
+  first, second = _result('bb1', 0.55, threat='black-box'), _result('bb2', 0.55, threat='black-box')
+  second.correct = second.correct[::-1]  # correct on the last 55 instead of the first 55
+  together = masking_warnings([_result('pgd40', 0.50), first, second], 0.0, data_range=1.0)
+  assert len(together) == 1 and 'best transfer per example (10.00%' in together[0]
 
 
 @needs_mnist
