@@ -7,11 +7,12 @@ ART, none of which the project installs):
       --num_examples=500 --epsilon=0.05 --manual_dir=../shared/data/mnist \
       --output=docs/results/reference_agreement/natural_eps0.05.json
 
-Ours is eval.py's own path (`--suite=autoattack` plus APGD-CE and PGD-40 alone). The
-reference AutoAttack (Croce & Hein's code, `pyautoattack`) runs its standard version on a
-PyTorch copy of the MNIST CNN holding the same weights (checked logit by logit); ART runs
-on the Keras model itself. Exit status 1 when our chain leaves more than --tolerance above
-the reference AutoAttack's robust accuracy.
+Ours is eval.py's own path (`--suite=autoattack`, and the paired attacks as `--attacks`
+entries). The reference AutoAttack (Croce & Hein's code, `pyautoattack`) runs its
+standard version on a PyTorch copy of the MNIST CNN holding the same weights (checked
+logit by logit); ART runs each paired attack (ART_PAIRS) on the Keras model itself, with
+the same settings as ours. `--references` picks which. Exit status 1 when our chain
+leaves more than --tolerance above the reference AutoAttack's robust accuracy.
 """
 
 import json
@@ -41,7 +42,6 @@ from run_support.errors import UserError
 
 FLAGS = flags.FLAGS
 REFERENCE_PACKAGES = 'pip install torch pyautoattack adversarial-robustness-toolbox'
-PGD_STEPS = 40
 
 
 def define_flags():
@@ -52,26 +52,43 @@ def define_flags():
   flags.DEFINE_float('tolerance', 0.01, 'How far our chain may stay above the reference.')
   flags.DEFINE_string('manual_dir', None, 'Raw dataset files (as eval.py).')
   flags.DEFINE_string('data_dir', None, 'tfds data dir (as eval.py).')
+  flags.DEFINE_list('references', ['autoattack', 'art'], 'Which references to run: the '
+                    'reference AutoAttack (standard version, against our --suite=autoattack) '
+                    'and/or paired attacks of IBM ART.')
   flags.DEFINE_string('output', None, 'Where to write the JSON record (optional).')
   flags.mark_flag_as_required('model_dir')
 
 
-def _ours(model_dir, dataset, n, eps, step_size, workdir):
+# Paired comparisons with ART: (label, our eval.py --attacks entry without its name, ART's
+# attack class name and arguments besides the classifier, eps and batch size).
+ART_PAIRS = (
+    ('APGD-CE, 100 iterations, 1 random start', 'method=apgd',
+     'AutoProjectedGradientDescent', dict(max_iter=100, nb_random_init=1, eps_step='2eps',
+                                          loss_type='cross_entropy')),
+    ("APGD-CE, 100 iterations, 5 random starts (ART's default)", 'method=apgd,restarts=5',
+     'AutoProjectedGradientDescent', dict(max_iter=100, nb_random_init=5, eps_step='2eps',
+                                          loss_type='cross_entropy')),
+    ("PGD-40, step 0.01, random start (Madry's)", 'steps=40,step=0.01',
+     'ProjectedGradientDescent', dict(max_iter=40, eps_step=0.01, num_random_init=1)),
+    ("PGD with ART's defaults: 100 steps of 0.1, no random start", 'steps=100,step=0.1,rand=false',
+     'ProjectedGradientDescent', dict(max_iter=100, eps_step=0.1, num_random_init=0)),
+)
+
+
+def _ours(model_dir, dataset, n, eps, workdir, chain):
   """Our robust accuracy after each attack, through eval.py's own evaluate()."""
   madry = not os.path.isfile(os.path.join(model_dir, 'model.keras'))
   settings = EvalSettings(
       model_dir='' if madry else model_dir, madry_ckpt_dir=model_dir if madry else None,
-      dataset=dataset, num_examples=n, suites=('autoattack',), output_dir=workdir,
-      manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir, epsilon=eps,
-      attacks=('apgd_ce_alone:method=apgd',
-               f'pgd{PGD_STEPS}_xent:step={step_size},steps={PGD_STEPS}'))
+      dataset=dataset, num_examples=n, suites=('autoattack',) if chain else (),
+      output_dir=workdir, manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir, epsilon=eps,
+      attacks=tuple(f'pair{i}:{text}' for i, (_, text, _, _) in enumerate(ART_PAIRS)))
   start = time.perf_counter()
   document, _ = evaluate(settings)
   by_name = {a['name']: a for a in document['attacks']}
   return {'clean': document['clean_acc'],
-          'chain': document['autoattack']['robust_after'],
-          'apgd_ce_alone': by_name['apgd_ce_alone']['accuracy'],
-          f'pgd{PGD_STEPS}_xent': by_name[f'pgd{PGD_STEPS}_xent']['accuracy'],
+          'chain': document['autoattack']['robust_after'] if chain else None,
+          'pairs': [by_name[f'pair{i}']['accuracy'] for i in range(len(ART_PAIRS))],
           'seconds': {name: a['seconds'] for name, a in by_name.items()},
           'total_seconds': time.perf_counter() - start}
 
@@ -145,52 +162,38 @@ def _reference_autoattack(keras_model, x, y, eps):
           'total_seconds': time.perf_counter() - start}
 
 
-def _art(keras_model, x, y, eps, step_size):
-  """ART's APGD (one random start, and its default of five) and PGD-40, on the Keras model."""
+def _art(keras_model, x, y, eps):
+  """ART's attacks of ART_PAIRS on the Keras model itself: robust accuracy and seconds."""
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
-  from art.attacks.evasion import AutoProjectedGradientDescent  # pylint: disable=g-import-not-at-top
-  from art.attacks.evasion import ProjectedGradientDescent  # pylint: disable=g-import-not-at-top
+  from art.attacks import evasion  # pylint: disable=g-import-not-at-top
   from art.estimators.classification import TensorFlowV2Classifier  # pylint: disable=g-import-not-at-top
   classifier = TensorFlowV2Classifier(
       keras_model, nb_classes=10, input_shape=x.shape[1:], clip_values=(0.0, 1.0),
       loss_object=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-  accuracy = lambda x_adv: float((classifier.predict(x_adv).argmax(1) == y).mean())
-  out, seconds = {}, {}
-  for inits in (1, 5):
-    name = f'apgd_ce_{inits}_random_starts'
+  accuracy, seconds = [], []
+  for _, _, class_name, kwargs in ART_PAIRS:
+    kwargs = {k: 2 * eps if v == '2eps' else v for k, v in kwargs.items()}
+    attack = getattr(evasion, class_name)(classifier, norm=np.inf, eps=eps, batch_size=500,
+                                          verbose=False, **kwargs)
     start = time.perf_counter()
-    attack = AutoProjectedGradientDescent(
-        classifier, norm=np.inf, eps=eps, eps_step=2 * eps, max_iter=100, nb_random_init=inits,
-        batch_size=500, loss_type='cross_entropy', verbose=False)
-    out[name] = accuracy(attack.generate(x, y))
-    seconds[name] = time.perf_counter() - start
-  start = time.perf_counter()
-  attack = ProjectedGradientDescent(classifier, norm=np.inf, eps=eps, eps_step=step_size,
-                                    max_iter=PGD_STEPS, num_random_init=1, batch_size=500,
-                                    verbose=False)
-  out[f'pgd{PGD_STEPS}_xent'] = accuracy(attack.generate(x, y))
-  seconds[f'pgd{PGD_STEPS}_xent'] = time.perf_counter() - start
-  out['seconds'] = seconds
-  return out
+    accuracy.append(float((classifier.predict(attack.generate(x, y)).argmax(1) == y).mean()))
+    seconds.append(time.perf_counter() - start)
+  return {'pairs': accuracy, 'seconds': seconds}
 
 
 def _table(ours, reference, art):
-  rows = [('clean', ours['clean'], None, None)]
-  names = {'aa_apgd_ce': 'apgd-ce', 'aa_apgd_t': 'apgd-t', 'aa_fab_t': 'fab-t',
-           'aa_square': 'square'}
-  for ours_name, ref_name in names.items():
-    rows.append((f'AutoAttack, after {ref_name}', ours['chain'].get(ours_name),
-                 reference['chain'].get(ref_name) if reference else None, 'reference AutoAttack'))
-  if art:
-    rows.append(('APGD-CE alone, 1 random start', ours['apgd_ce_alone'],
-                 art['apgd_ce_1_random_starts'], 'ART'))
-    rows.append(('ART APGD-CE, 5 random starts (its default)', None,
-                 art['apgd_ce_5_random_starts'], 'ART'))
-    rows.append((f'PGD-{PGD_STEPS} xent', ours[f'pgd{PGD_STEPS}_xent'],
-                 art[f'pgd{PGD_STEPS}_xent'], 'ART'))
   fmt = lambda v: '-' if v is None else f'{100 * v:.1f}%'
-  lines = ['| robust accuracy | ours | reference | which reference |', '|---|---|---|---|']
-  lines += [f'| {name} | {fmt(a)} | {fmt(b)} | {who or ""} |' for name, a, b, who in rows]
+  lines = ['| robust accuracy | ours | reference | which reference |', '|---|---|---|---|',
+           f'| clean | {fmt(ours["clean"])} | | |']
+  if reference:
+    for ours_name, ref_name in (('aa_apgd_ce', 'apgd-ce'), ('aa_apgd_t', 'apgd-t'),
+                                ('aa_fab_t', 'fab-t'), ('aa_square', 'square')):
+      lines.append(f'| AutoAttack (standard), after {ref_name} | '
+                   f'{fmt(ours["chain"].get(ours_name))} | '
+                   f'{fmt(reference["chain"].get(ref_name))} | reference AutoAttack |')
+  if art:
+    lines += [f'| {label} | {fmt(a)} | {fmt(b)} | IBM ART |' for (label, _, _, _), a, b in
+              zip(ART_PAIRS, ours['pairs'], art['pairs'])]
   return '\n'.join(lines)
 
 
@@ -200,31 +203,38 @@ def main(argv):
   spec = get_spec(FLAGS.dataset)
   if spec.name != 'mnist':
     raise UserError('the PyTorch copy is of the MNIST CNN: --dataset=mnist only')
+  unknown = set(FLAGS.references) - {'autoattack', 'art'}
+  if unknown or not FLAGS.references:
+    raise UserError(f'--references takes autoattack and/or art, got {FLAGS.references}')
   try:
-    import pyautoattack  # pylint: disable=g-import-not-at-top,unused-import
-    import art  # pylint: disable=g-import-not-at-top,unused-import
+    if 'autoattack' in FLAGS.references:
+      import pyautoattack  # pylint: disable=g-import-not-at-top,unused-import
+    if 'art' in FLAGS.references:
+      import art  # pylint: disable=g-import-not-at-top,unused-import
   except ImportError as e:
     raise UserError(f'{e.name} is missing: {REFERENCE_PACKAGES}') from None
   eps = FLAGS.epsilon if FLAGS.epsilon is not None else spec.paper_attack.epsilon
-  step_size = spec.paper_attack.step_size
   loaded = load_model_folder(FLAGS.model_dir, spec.name)
   test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
   n = FLAGS.num_examples
   x = to_model_scale(test.images[:n], spec).astype(np.float32)
   y = test.labels[:n].astype(np.int64)
+  chain = 'autoattack' in FLAGS.references
   with tempfile.TemporaryDirectory() as workdir:
-    ours = _ours(FLAGS.model_dir, spec.name, n, eps, step_size, workdir)
-  reference = _reference_autoattack(loaded.model, x, y, eps)
-  art_results = _art(loaded.model, x, y, eps, step_size)
-  ours_final = ours['chain']['aa_square']
-  verdict = ours_final <= reference['final'] + FLAGS.tolerance
+    ours = _ours(FLAGS.model_dir, spec.name, n, eps, workdir, chain)
+  reference = _reference_autoattack(loaded.model, x, y, eps) if chain else None
+  art_results = _art(loaded.model, x, y, eps) if 'art' in FLAGS.references else None
   record = {'model': loaded.state(), 'examples': f'first {n} test images ({test.source})',
-            'epsilon': eps, 'ours': ours, 'reference_autoattack': reference, 'art': art_results,
-            'tolerance': FLAGS.tolerance, 'agrees': verdict}
+            'epsilon': eps, 'art_pairs': [p[0] for p in ART_PAIRS], 'ours': ours,
+            'reference_autoattack': reference, 'art': art_results, 'tolerance': FLAGS.tolerance}
   print(_table(ours, reference, art_results))
-  print(f'our AutoAttack {100 * ours_final:.1f}% vs reference {100 * reference["final"]:.1f}%: '
-        f'{"agrees" if verdict else "WEAKER than the reference"} (tolerance '
-        f'{100 * FLAGS.tolerance:g} points)')
+  verdict = True
+  if chain:
+    ours_final = ours['chain']['aa_square']
+    verdict = record['agrees'] = ours_final <= reference['final'] + FLAGS.tolerance
+    print(f'our AutoAttack {100 * ours_final:.1f}% vs reference {100 * reference["final"]:.1f}%: '
+          f'{"agrees" if verdict else "WEAKER than the reference"} (tolerance '
+          f'{100 * FLAGS.tolerance:g} points)')
   if FLAGS.output:
     write_json_atomic(FLAGS.output, record)
   if not verdict:
