@@ -90,9 +90,12 @@ def _build(model, model_training):
       x1 = tf.where(fooled[:, None], x0 + (x1 - x0) * beta, x1)
       return i + 1, x1, best, distance
 
+    points = tf.TensorShape([None, x0.shape[1]])  # a batch of 1 must not fix the batch size:
+    # broadcasting 1 against an unknown size gives an unknown size after one iteration
     _, _, best, distance = tf.while_loop(
         lambda i, *_: i < iterations, body,
-        (tf.constant(0), x0, x0, tf.fill([n], tf.constant(float('inf')))))
+        (tf.constant(0), x0, x0, tf.fill([n], tf.constant(float('inf')))),
+        shape_invariants=(tf.TensorShape([]), points, points, tf.TensorShape([None])))
     return tf.reshape(best, tf.shape(x)), distance
 
   return tf.function(run, reduce_retracing=True)

@@ -13,6 +13,7 @@ import tensorflow as tf
 from attacks import Attack
 from attacks import APGDConfig
 from attacks import APGDTConfig
+from attacks import FABTConfig
 from attacks import PGDConfig
 from attacks import SquareConfig
 from attacks import make_attack
@@ -76,13 +77,29 @@ def test_early_stop_is_at_least_as_strong_as_the_final_iterate(two_models, mnist
   assert np.all(outcomes[True][outcomes[False]])  # same trajectories, stopped at the first hit
 
 
-@pytest.mark.parametrize('config', [
+EVERY_ATTACK = [
     PGDConfig(name='pgd', epsilon=0.3, step_size=0.01, steps=5, restarts=3),
+    PGDConfig(name='pgd_early_stop', epsilon=0.3, step_size=0.01, steps=5, early_stop=True),
     APGDConfig(name='apgd', epsilon=0.3, steps=5, loss='dlr', restarts=2),
     APGDTConfig(name='apgd_t', epsilon=0.3, steps=5, targets=3),
-    SquareConfig(name='square', epsilon=0.3, queries=10)], ids=lambda c: c.name)
+    FABTConfig(name='fab_t', epsilon=0.3, steps=5, targets=3),
+    SquareConfig(name='square', epsilon=0.3, queries=10)]
+
+
+@pytest.mark.parametrize('config', EVERY_ATTACK, ids=lambda c: c.name)
 def test_every_attack_returns_empty_results_for_an_empty_batch(config):
   model = build_model('mnist')
   x_adv, fooled = make_attack(model, config, (0.0, 1.0))(
       np.zeros((0, 28, 28, 1), np.float32), np.zeros((0,), np.int64))
   assert tuple(x_adv.shape) == (0, 28, 28, 1) and tuple(fooled.shape) == (0,)
+
+
+@pytest.mark.parametrize('config', EVERY_ATTACK, ids=lambda c: c.name)
+def test_every_attack_takes_one_image_as_its_first_batch(config):
+  """A chain's last survivors are often a single image; FAB-T's loop once failed on it
+  (a static batch of 1 turned unknown after one iteration)."""
+  model = build_model('mnist')
+  image = np.random.default_rng(0).random((1, 28, 28, 1), np.float32)
+  x_adv, fooled = make_attack(model, config, (0.0, 1.0))(image, np.array([3], np.int64))
+  assert tuple(x_adv.shape) == (1, 28, 28, 1) and tuple(fooled.shape) == (1,)
+  assert np.abs(x_adv.numpy() - image).max() <= 0.3 + 1e-6
