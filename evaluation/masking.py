@@ -3,6 +3,8 @@
 import numpy as np
 
 _TOLERANCE = 0.01  # accuracy differences below one point are noise at our example counts
+# APGD usually beats PGD by a few points; by this much, PGD's figure is not robustness.
+_PGD_OVERSTATES = 0.10
 
 
 def masking_warnings(results, zero_grad_share, data_range):
@@ -20,6 +22,7 @@ def masking_warnings(results, zero_grad_share, data_range):
                       f'attack {best_white.name} ({best_white.accuracy:.2%}) of the same budget: '
                       'white-box gradients are likely masked')
   warnings += _best_transfer_beats_white_box(white, black)
+  warnings += _pgd_overstates(white)
   warnings += _score_based_beats_gradients(white)
   for fgsm in (r for r in white if r.config.get('steps') == 1 and
                r.config.get('method', 'pgd') == 'pgd'):
@@ -54,6 +57,21 @@ def _best_transfer_beats_white_box(white, black):
       warnings.append(f'the best transfer per example ({transfer:.2%}, {len(transfers)} black-box '
                       f'attacks) beats the white-box worst case ({white_box:.2%}) at epsilon '
                       f'{budget[0]:g}: white-box gradients are likely masked')
+  return warnings
+
+
+def _pgd_overstates(white):
+  """A fixed-step PGD figure far above APGD's (alone or in AutoAttack's chain) of the same
+  budget: the flat loss around each point stops small steps, not the stronger attack."""
+  warnings = []
+  for pgd in (r for r in white if r.config.get('method', 'pgd') == 'pgd'):
+    peers = [r for r in white if r.config.get('method') in ('apgd', 'apgd_t') and
+             r.config['epsilon'] == pgd.config['epsilon']]
+    best = min(peers, key=lambda r: r.accuracy, default=None)
+    if best and best.accuracy < pgd.accuracy - _PGD_OVERSTATES:
+      warnings.append(f'{best.name} ({best.accuracy:.2%}) leaves far less than PGD {pgd.name} '
+                      f'({pgd.accuracy:.2%}): the PGD figure overstates robustness (small '
+                      'fixed steps stall on a flat loss)')
   return warnings
 
 

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from attacks import APGDConfig
 from attacks import PGDConfig
 from attacks import config_record
 from data_input.specs import get_spec
@@ -157,6 +158,13 @@ def test_masking_alarms():
   second.correct = second.correct[::-1]  # correct on the last 55 instead of the first 55
   together = masking_warnings([_result('pgd40', 0.50), first, second], 0.0, data_range=1.0)
   assert len(together) == 1 and 'best transfer per example (10.00%' in together[0]
+  # APGD far below PGD of the same budget (the label-smoothing signature); a few points is normal.
+  apgd = lambda accuracy: AttackResult('aa_apgd_ce', 'white-box', 'autoattack', '',
+                                       config_record(APGDConfig(name='aa_apgd_ce', epsilon=0.3)),
+                                       np.arange(100) < round(accuracy * 100), 1.0, {'ok': True})
+  assert masking_warnings([_result('pgd40', 0.43), apgd(0.40)], 0.0, data_range=1.0) == []
+  overstated = masking_warnings([_result('pgd40', 0.43), apgd(0.014)], 0.0, data_range=1.0)
+  assert len(overstated) == 1 and 'overstates robustness' in overstated[0]
 
 
 @needs_mnist
