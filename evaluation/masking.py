@@ -69,7 +69,8 @@ def _pgd_overstates(white):
              r.config['epsilon'] == pgd.config['epsilon']]
     best = min(peers, key=lambda r: r.accuracy, default=None)
     if best and best.accuracy < pgd.accuracy - _PGD_OVERSTATES:
-      warnings.append(f'{best.name} ({best.accuracy:.2%}) leaves far less than PGD {pgd.name} '
+      which = f'{best.name}{" (AutoAttack chain up to it)" if best.chain else ""}'
+      warnings.append(f'{which} ({best.accuracy:.2%}) leaves far less than PGD {pgd.name} '
                       f'({pgd.accuracy:.2%}): the PGD figure overstates robustness (small '
                       'fixed steps stall on a flat loss)')
   return warnings
