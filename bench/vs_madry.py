@@ -150,7 +150,7 @@ def _library_jobs(model, x, y, f):
     from art.attacks.evasion import ProjectedGradientDescent  # pylint: disable=g-import-not-at-top
     from art.estimators.classification import TensorFlowV2Classifier  # pylint: disable=g-import-not-at-top
   except ImportError:
-    raise UserError('--library_peers needs IBM ART: pip install adversarial-robustness-toolbox '
+    raise UserError('--library_peers needs IBM ART: pip install -e ".[bench]" '
                     '(or pass --nolibrary_peers)') from None
   predict = make_predict_fn(model)
   size = FLAGS.eval_batch_size

@@ -2,7 +2,7 @@
 the same images. Not part of the tests (it needs PyTorch, the reference AutoAttack and IBM
 ART, none of which the project installs):
 
-  pip install torch pyautoattack adversarial-robustness-toolbox
+  pip install -e ".[reference]"    # torch, pyautoattack, adversarial-robustness-toolbox
   python experiments/reference_agreement.py --model_dir=models/mnist/natural --dataset=mnist \
       --num_examples=500 --epsilon=0.05 --manual_dir=../shared/data/mnist \
       --output=docs/results/reference_agreement/natural_eps0.05.json
