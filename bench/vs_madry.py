@@ -64,7 +64,7 @@ def define_flags():
   flags.DEFINE_list('batch_sizes', ['50', '100', '200', '500', '1000'],
                     'Batch sizes of our PGD-40 throughput curve.')
   flags.DEFINE_bool('library_peers', True, 'Also time cleverhans PGD and ART PGD / APGD '
-                    '(pip install adversarial-robustness-toolbox).')
+                    '(pip install -e ".[bench]").')
   flags.DEFINE_string('output', 'bench/results/vs_madry.json', 'JSON results.')
   define_idle_flag()
   flags.mark_flag_as_required('model_dir')
