@@ -34,7 +34,7 @@ from data_input.pipeline import to_model_scale
 from data_input.specs import get_spec
 from evaluation.evaluate import evaluate
 from evaluation.model_io import load_model_folder
-from evaluation.settings import EvalSettings
+from evaluation.settings import settings_for_folder
 from run_support.atomic_io import write_json_atomic
 from run_support import cli
 from run_support.errors import RunFailure
@@ -77,10 +77,8 @@ ART_PAIRS = (
 
 def _ours(model_dir, dataset, n, eps, workdir, chain):
   """Our robust accuracy after each attack, through eval.py's own evaluate()."""
-  madry = not os.path.isfile(os.path.join(model_dir, 'model.keras'))
-  settings = EvalSettings(
-      model_dir='' if madry else model_dir, madry_ckpt_dir=model_dir if madry else None,
-      dataset=dataset, num_examples=n, suites=('autoattack',) if chain else (),
+  settings = settings_for_folder(
+      model_dir, dataset=dataset, num_examples=n, suites=('autoattack',) if chain else (),
       output_dir=workdir, manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir, epsilon=eps,
       attacks=tuple(f'pair{i}:{text}' for i, (_, text, _, _) in enumerate(ART_PAIRS)))
   start = time.perf_counter()

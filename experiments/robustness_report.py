@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
 from data_input.specs import get_spec
 from evaluation.plan import AUTOATTACK
-from evaluation.settings import EvalSettings
+from evaluation.settings import settings_for_folder
 from evaluation.settings import parse_transfer_sources
 from evaluation.settings import validate
 from run_support import cli
@@ -65,10 +65,8 @@ def _evaluate(settings):
 
 
 def _settings(folder, **kwargs):
-  madry = not os.path.isfile(os.path.join(folder, 'model.keras'))
-  return EvalSettings(model_dir='' if madry else folder, madry_ckpt_dir=folder if madry else None,
-                      dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
-                      manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir, **kwargs)
+  return settings_for_folder(folder, dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
+                             manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir, **kwargs)
 
 
 def _worst(document, threat):
