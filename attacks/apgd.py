@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from attacks.losses import dlr_loss
-from attacks.targets import as_batch
+from attacks.targets import skips_empty_batch
 from attacks.targets import top_wrong_classes
 from attacks.losses import xent_loss
 
@@ -144,10 +144,8 @@ class APGD(_APGDRuns):
   def __init__(self, model, config, clip_range):
     super().__init__(model, config, clip_range, config.loss)
 
-  def __call__(self, images, labels, seed=0):
-    x, labels = as_batch(images, labels)
-    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
-      return x, tf.zeros([0], tf.bool)
+  @skips_empty_batch
+  def __call__(self, x, labels, seed=0):
     if self.config.restarts == 1:  # one compiled call (also inside a replica's graph)
       return self._once(x, labels, None, seed, 0)
     return self._on_robust(x, labels, None, seed, 0, x, tf.zeros(tf.shape(labels), tf.bool))
@@ -160,11 +158,9 @@ class APGDT(_APGDRuns):
   def __init__(self, model, config, clip_range):
     super().__init__(model, config, clip_range, 'dlr')
 
-  def __call__(self, images, labels, seed=0):
-    x, labels = as_batch(images, labels)
+  @skips_empty_batch
+  def __call__(self, x, labels, seed=0):
     fooled = tf.zeros(tf.shape(labels), tf.bool)
-    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
-      return x, fooled
     x_adv = x
     for rank, targets in enumerate(top_wrong_classes(self.model, x, self.config.targets), 1):
       x_adv, fooled = self._on_robust(x, labels, targets, seed, 100 * rank, x_adv, fooled)

@@ -13,7 +13,7 @@ broken when an adversarial point within epsilon was found.
 
 import tensorflow as tf
 
-from attacks.targets import as_batch
+from attacks.targets import skips_empty_batch
 from attacks.targets import top_wrong_classes
 
 _ZERO = tf.UnconnectedGradients.ZERO
@@ -118,12 +118,10 @@ class FABT:
     return self._run(x, labels, targets, tf.constant(c.steps), tf.constant(c.alpha_max),
                      tf.constant(c.eta), tf.constant(c.beta), tf.constant(lo), tf.constant(hi))
 
-  def __call__(self, images, labels, seed=0):
+  @skips_empty_batch
+  def __call__(self, x, labels, seed=0):
     del seed  # the standard version's single restart starts at the image itself
-    x, labels = as_batch(images, labels)
     fooled = tf.zeros(tf.shape(labels), tf.bool)
-    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
-      return x, fooled
     x_adv = x
     for targets in top_wrong_classes(self.model, x, self.config.targets):
       active = tf.reshape(tf.where(tf.logical_not(fooled)), [-1, 1])

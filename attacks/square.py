@@ -14,6 +14,7 @@ import math
 import tensorflow as tf
 
 from attacks.losses import logit_margin
+from attacks.targets import skips_empty_batch
 
 _CHUNK = 100  # queries per compiled call
 
@@ -77,13 +78,10 @@ class Square:
       sides.append(min(max(int(round(math.sqrt(p * h * h))), 1), h - 1))
     return tf.constant(sides, tf.int32)
 
-  def __call__(self, images, labels, seed=0):
+  @skips_empty_batch
+  def __call__(self, x, labels, seed=0):
     eps = self.config.epsilon
     lo, hi = self.clip_range
-    x = tf.convert_to_tensor(images, tf.float32)
-    labels = tf.convert_to_tensor(labels, tf.int64)
-    if x.shape[0] == 0:  # never call the model on an empty batch (attacks/pgd.py)
-      return x, tf.zeros([0], tf.bool)
     _, h, w, c = x.shape
     stripes = tf.sign(tf.random.stateless_uniform([x.shape[0], 1, w, c],
                                                   tf.constant([seed, 0], tf.int64), -1.0, 1.0))

@@ -23,6 +23,7 @@ from evaluation.settings import parse_transfer_sources
 from evaluation.store import ResultsStore
 from evaluation.suites import autoattack_configs
 from evaluation.suites import suite_plan
+from evaluation.transfer_cache import TransferCache
 from run_support.distribution import is_chief
 from run_support.distribution import make_strategy
 from run_support.errors import RunFailure
@@ -44,6 +45,7 @@ def evaluate(settings):
                        writes=is_chief(strategy))
   done = store.load()  # results of this setup on this model state, if any
   predict = make_predict_fn(target.model)
+  cache = TransferCache(settings.transfer_cache_dir) if settings.transfer_cache_dir else None
   results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
   still_robust = results[0].correct  # AutoAttack's chain attacks only these
   for position, planned in enumerate(plan, 1):
@@ -51,7 +53,7 @@ def evaluate(settings):
     source = sources.get(planned.source) if planned.threat == 'black-box' else None
     result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan)) or _run(
         planned, position, len(plan), predict, target, source, test, spec, n, settings,
-        still_robust if planned.chain == AUTOATTACK else None, strategy, store.path)
+        still_robust if planned.chain == AUTOATTACK else None, strategy, store.path, cache)
     still_robust = result.correct if planned.chain == AUTOATTACK else still_robust
     results.append(result)
   results += done.values()  # attacks of earlier runs on the same model state are kept
@@ -138,7 +140,7 @@ def _context(settings, spec, target, test, n):
 
 
 def _run(planned, position, total, predict, target, source, test, spec, n, settings, only,
-         strategy, results_path):
+         strategy, results_path, cache):
   """One attack, logged with its sanity line; any failure that is not bad input becomes one
   RunFailure line (the finished results stay in results_path)."""
   crafting = source.model if planned.threat == 'black-box' else target.model
@@ -146,7 +148,8 @@ def _run(planned, position, total, predict, target, source, test, spec, n, setti
   try:
     result = attack_result(predict, crafting, planned, source_state, test, spec, n,
                            settings.eval_batch_size, settings.seed,
-                           _progress_logger(planned.name, position, total), only, strategy)
+                           _progress_logger(planned.name, position, total), only, strategy,
+                           cache)
   except UserError:
     raise
   except Exception as e:  # pylint: disable=broad-except  (one line; finished work kept)

@@ -12,6 +12,7 @@ from attacks import config_record
 from attacks import make_attack
 from data_input.pipeline import eval_batches
 from evaluation.accuracy import correct_per_example
+from evaluation.transfer_cache import images_sha256
 from run_support.distribution import is_distributed
 from run_support.distribution import replicated_attack
 from run_support.distribution import splits_across_replicas
@@ -99,7 +100,8 @@ class _Sanity:
 
 
 def attack_result(target_predict, crafting_model, planned, source_state, split, spec,
-                  num_examples, batch_size, seed, on_batch=None, only=None, strategy=None):
+                  num_examples, batch_size, seed, on_batch=None, only=None, strategy=None,
+                  cache=None):
   """Crafts a planned attack and scores it on the target.
 
   Args:
@@ -114,42 +116,56 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     only: bool per example; attack only those, counting the others as already lost
       (AutoAttack's chain).
     strategy: a tf.distribute strategy; with several replicas each batch is split.
+    cache: an evaluation.transfer_cache.TransferCache; black-box examples crafted before
+      on the same source, images and settings are reused from it, new ones stored.
 
   Returns:
     An AttackResult.
   """
   config = planned.config
   lo, hi = 0.0, spec.pixel_max
-  # A black-box attack's restarts are tried in turn, each on the points still correct on
-  # the target (the model scored), as white-box restarts are inside the attack.
-  restarts = config.restarts if planned.threat == 'black-box' else 1
+  black_box = planned.threat == 'black-box'
+  # A black-box attack's restarts each craft on every point, without looking at the target,
+  # so one crafting serves every target; an example is lost when any restart fools it.
+  restarts = config.restarts if black_box else 1
   attack = make_attack(crafting_model,
                        dataclasses.replace(config, restarts=1) if restarts > 1 else config,
                        (lo, hi))
   if strategy is not None and is_distributed(strategy) and splits_across_replicas(config):
     attack = replicated_attack(strategy, attack)
+  batches = list(eval_batches(split, spec, batch_size, num_examples))
+  key = cached = None
+  if cache is not None and black_box:
+    key = cache.key(source_state, recorded_config(planned, None), seed, batch_size,
+                    images_sha256(split.images[:num_examples], split.labels[:num_examples]))
+    cached = cache.load(key, [(restarts,) + x.shape for x, _ in batches])
   sanity = _Sanity(config, lo, hi)
-  correct = []
+  correct, crafted = [], []
   start = time.perf_counter()
   offset = 0
-  batches = math.ceil(num_examples / batch_size)
-  for index, (x, y) in enumerate(eval_batches(split, spec, batch_size, num_examples)):
+  for index, (x, y) in enumerate(batches):
     keep = np.ones(len(y), bool) if only is None else np.asarray(only[offset:offset + len(y)])
     offset += len(y)
     batch_correct = keep.copy()
-    for restart in range(restarts):
-      todo = batch_correct.copy()
-      if not todo.any():
-        break
-      x_adv, _ = attack(x[todo], y[todo], seed=seed * 1000003 + index + restart * _RESTART_SALT)
-      x_adv = x_adv.numpy()
-      sanity.update(x[todo], x_adv)
-      batch_correct[todo] = target_predict(tf.constant(x_adv)).numpy() == y[todo]
+    if black_box:
+      x_advs = cached[index] if cached is not None else np.stack([
+          attack(x, y, seed=seed * 1000003 + index + r * _RESTART_SALT)[0].numpy()
+          for r in range(restarts)])
+      crafted.append(x_advs)
+      for x_adv in x_advs:
+        sanity.update(x, x_adv)
+        batch_correct &= target_predict(tf.constant(x_adv)).numpy() == y
+    elif keep.any():
+      x_adv = attack(x[keep], y[keep], seed=seed * 1000003 + index)[0].numpy()
+      sanity.update(x[keep], x_adv)
+      batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
     correct.append(batch_correct)
     if on_batch:
-      on_batch(index + 1, batches, time.perf_counter() - start)
-  description = config.describe() + (', each restart on the points still correct on the target'
-                                     if restarts > 1 else '')
+      on_batch(index + 1, len(batches), time.perf_counter() - start)
+  if key is not None and cached is None:
+    cache.save(key, crafted)
+  description = config.describe() + (', every restart on every point, lost if any fools the '
+                                     'target' if restarts > 1 else '')
   result = AttackResult(config.name, planned.threat, planned.chain, description,
                         recorded_config(planned, source_state), np.concatenate(correct),
                         time.perf_counter() - start, sanity.report())

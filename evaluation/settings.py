@@ -28,6 +28,7 @@ class EvalSettings:
   blackbox_source: Optional[str] = None  # a model folder (+ joins an ensemble), or 'madry_ckpt'
   transfer_sources: tuple = ()           # 'name=folder[+folder...]' (+: a logit ensemble)
   madry_ckpt_dir: Optional[str] = None   # Madry's TF1 checkpoint (folder or prefix)
+  transfer_cache_dir: Optional[str] = None  # crafted black-box examples, reused across targets
   output_dir: Optional[str] = None       # default model_dir/eval
   seed: int = 0
   kappa: float = 50.0
@@ -152,6 +153,8 @@ def validate(s):
     if not (os.path.isdir(path) or os.path.isfile(path + '.index')):
       raise UserError(f'no Madry checkpoint at --madry_ckpt_dir {path}: unpack Madry\'s '
                       'adv_trained.zip / natural.zip there (see README)')
+  if s.transfer_cache_dir and os.path.isfile(s.transfer_cache_dir):
+    raise UserError(f'--transfer_cache_dir {s.transfer_cache_dir} is a file, not a folder')
   out = s.resolved_output_dir()
   if os.path.isfile(out):
     raise UserError(f'--output_dir {out} is a file, not a folder')

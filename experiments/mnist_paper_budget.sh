@@ -94,6 +94,7 @@ case "${1:-}" in
     done)
     run python experiments/robustness_report.py --dataset=mnist --models="${models%,}" \
         --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 \
-        --manual_dir="$MNIST" --output=docs/results/mnist_paper_budget ;;
+        --manual_dir="$MNIST" --transfer_cache_dir="$RUNS/transfer_cache" \
+        --output=docs/results/mnist_paper_budget ;;
   *) echo "usage: $0 train|ship|evaluate|curves|verdict" >&2; exit 2 ;;
 esac

@@ -9,7 +9,7 @@ model's eval/ folder; rerunning resumes.
       --models=natural=models/mnist/natural,alpha0.95_sigma0.3=models/mnist/alpha0.95_sigma0.3 \
       --transfer_sources=natural=models/mnist/natural,noise=models/mnist/sigma0.5 \
       --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 --manual_dir=../shared/data/mnist \
-      --output=docs/results/mnist_paper_budget
+      --transfer_cache_dir=runs/transfer_cache --output=docs/results/mnist_paper_budget
 
 Writes robustness.json, verdict.md and robustness_vs_epsilon.png in --output.
 """
@@ -54,6 +54,8 @@ def define_flags():
                     'for the robustness-vs-epsilon curves.')
   flags.DEFINE_string('manual_dir', None, 'Raw data folder (as eval.py).')
   flags.DEFINE_string('data_dir', None, 'tfds data dir (as eval.py).')
+  flags.DEFINE_string('transfer_cache_dir', None, 'As eval.py: crafted transfer examples, '
+                      'reused for every model judged (and by later runs).')
   flags.DEFINE_string('output', None, 'Folder for robustness.json, verdict.md and the figure.')
   flags.mark_flags_as_required(['models', 'transfer_sources', 'output'])
 
@@ -66,7 +68,8 @@ def _evaluate(settings):
 
 def _settings(folder, **kwargs):
   return settings_for_folder(folder, dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
-                             manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir, **kwargs)
+                             manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir,
+                             transfer_cache_dir=FLAGS.transfer_cache_dir, **kwargs)
 
 
 def _worst(document, threat):

@@ -20,6 +20,7 @@ from evaluation.model_io import logit_ensemble
 from evaluation.plan import planned
 from evaluation.settings import parse_transfer_sources
 from evaluation.suites import suite_plan
+from evaluation.transfer_cache import TransferCache
 from run_support.errors import UserError
 
 MNIST = get_spec('mnist')
@@ -69,36 +70,85 @@ def _index(x):
   return np.rint(np.asarray(x)[:, 0, 0, 0] * 255).astype(int)  # model scale is [0, 1]
 
 
-def test_black_box_restarts_attack_only_points_still_correct_on_the_target(monkeypatch):
-  """Restart r 'fools' the target on examples whose index is r mod 3 (a fake attack and
-  target): each restart must see only what earlier ones left correct, and the result is
-  the AND over restarts."""
-  calls = []
+class _FakeAttack:
+  """Marks each image with its restart (read from the seed) and counts its calls."""
 
-  class FakeAttack:
-    def __call__(self, x, y, seed):
-      restart = int(seed) // runner._RESTART_SALT  # pylint: disable=protected-access
-      calls.append((restart, _index(x).tolist()))
-      marked = x.copy()
-      marked[:, 0, 1, 0] = restart
-      return tf.constant(marked), None
+  def __init__(self):
+    self.calls = []
 
+  def __call__(self, x, y, seed):
+    restart = int(seed) // runner._RESTART_SALT  # pylint: disable=protected-access
+    self.calls.append((restart, _index(x).tolist()))
+    marked = x.copy()
+    marked[:, 0, 1, 0] = restart
+    return tf.constant(marked), None
+
+
+def _fooled_by_restart(offset):
+  """A fake target fooled on example i by restart (i + offset) mod 3 only."""
   def target_predict(x_adv):
     x_adv = x_adv.numpy()
     index, restart = _index(x_adv), x_adv[:, 0, 1, 0].astype(int)
-    labels = np.zeros(len(index), np.int64)
-    return tf.constant(np.where(index % 3 == restart, 1, labels))  # label 1 is wrong
+    return tf.constant(np.where((index + offset) % 3 == restart, 1, 0).astype(np.int64))
+  return target_predict
 
-  monkeypatch.setattr(runner, 'make_attack', lambda *args: FakeAttack())
+
+def _nine_examples():
   images = np.zeros((9, 28, 28, 1), np.uint8)
   images[:, 0, 0, 0] = np.arange(9)  # the example's index, read back by _index
-  split = Split(images, np.zeros(9, np.int64), 'raw', False, True)
-  config = PGDConfig(name='bb', epsilon=0.3, step_size=0.01, steps=2, restarts=3)
-  result = runner.attack_result(target_predict, None, planned(config, 'black-box', MNIST), {},
-                                split, MNIST, 9, 9, seed=0)
-  assert calls == [(0, list(range(9))), (1, [1, 2, 4, 5, 7, 8]), (2, [2, 5, 8])]
+  return Split(images, np.zeros(9, np.int64), 'raw', False, True)
+
+
+def _black_box_result(monkeypatch, fake, target_predict, cache=None, restarts=3,
+                      source=('0' * 64)):
+  monkeypatch.setattr(runner, 'make_attack', lambda *args: fake)
+  config = PGDConfig(name='bb', epsilon=0.3, step_size=0.01, steps=2, restarts=restarts)
+  return runner.attack_result(target_predict, None, planned(config, 'black-box', MNIST),
+                              {'dataset': 'mnist', 'weights_sha256': source}, _nine_examples(),
+                              MNIST, 9, 5, seed=0, cache=cache)
+
+
+def test_black_box_restarts_each_attack_every_point_and_any_fooling_counts(monkeypatch):
+  """Restart r fools the target on examples whose index is r mod 3: every restart crafts
+  on every point (independent of the target), and the result is the AND over restarts."""
+  fake = _FakeAttack()
+  result = _black_box_result(monkeypatch, fake, _fooled_by_restart(0))
+  assert fake.calls == [(r, list(range(5))) for r in range(3)] + [
+      (r, list(range(5, 9))) for r in range(3)]
   assert not result.correct.any()
-  assert 'each restart on the points still correct on the target' in result.description
+  assert 'every restart on every point' in result.description
+  two = _black_box_result(monkeypatch, _FakeAttack(), _fooled_by_restart(0), restarts=2)
+  assert two.correct.tolist() == [i % 3 == 2 for i in range(9)]
+
+
+def test_transfer_cache_crafts_once_for_every_target(monkeypatch, tmp_path):
+  """A second target reuses the first one's crafted examples (no attack call) and gets the
+  same result as crafting afresh; another source or seed is a miss."""
+  cache = TransferCache(str(tmp_path / 'cache'))
+  first = _FakeAttack()
+  _black_box_result(monkeypatch, first, _fooled_by_restart(0), cache=cache)
+  assert len(first.calls) == 6 and len(os.listdir(tmp_path / 'cache')) == 1
+  reused, fresh = _FakeAttack(), _FakeAttack()
+  other_target = _fooled_by_restart(1)
+  with_cache = _black_box_result(monkeypatch, reused, other_target, cache=cache, restarts=2)
+  assert len(reused.calls) == 2 * 2  # restarts=2 is another attack: crafted anew
+  with_cache = _black_box_result(monkeypatch, reused, other_target, cache=cache)
+  assert len(reused.calls) == 4  # restarts=3 again: every example comes from the cache
+  without = _black_box_result(monkeypatch, fresh, other_target)
+  assert with_cache.correct.tolist() == without.correct.tolist() == [False] * 9
+  other_source = _FakeAttack()
+  _black_box_result(monkeypatch, other_source, other_target, cache=cache, source='1' * 64)
+  assert len(other_source.calls) == 6
+
+
+def test_transfer_cache_recrafts_a_damaged_entry(monkeypatch, tmp_path):
+  cache = TransferCache(str(tmp_path))
+  _black_box_result(monkeypatch, _FakeAttack(), _fooled_by_restart(0), cache=cache)
+  (entry,) = [tmp_path / f for f in os.listdir(tmp_path)]
+  entry.write_bytes(b'not an npz')
+  again = _FakeAttack()
+  result = _black_box_result(monkeypatch, again, _fooled_by_restart(0), cache=cache)
+  assert len(again.calls) == 6 and not result.correct.any()
 
 
 @needs_mnist
@@ -107,8 +157,9 @@ def test_transfer_suite_end_to_end(two_models, tfds_mnist_dir, tmp_path):
   natural, ls = two_models['natural'], two_models['ls']
   args = [f'--model_dir={ls}', f'--data_dir={tfds_mnist_dir}', '--num_examples=30',
           '--suite=paper_whitebox,transfer', f'--transfer_sources=nat={natural},ens={natural}+{ls}',
-          f'--output_dir={out}', '--early_stop']
+          f'--output_dir={out}', '--early_stop', f'--transfer_cache_dir={tmp_path / "cache"}']
   run_main(eval_main, args)
+  assert len(os.listdir(tmp_path / 'cache')) == 8  # one entry per transfer attack
   with open(os.path.join(out, 'results.json')) as f:
     doc = json.load(f)
   by_name = {a['name']: a for a in doc['attacks']}

@@ -1,0 +1,87 @@
+"""Transfer examples crafted on a source model, kept on disk (eval.py --transfer_cache_dir)
+so that judging more target models against the same source costs no new crafting.
+
+An entry is keyed by everything the crafted images depend on: the source's weights, the
+attack's settings, the seed, the test images and how they are batched, and the attack code
+itself. Anything unreadable or of the wrong shape is recrafted, never trusted.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+
+from absl import logging
+import numpy as np
+
+_ATTACKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                            'attacks')
+
+
+def _attack_code_sha256():
+  """A hash of the attacks package's source: changed attack code never reuses an entry."""
+  digest = hashlib.sha256()
+  for name in sorted(os.listdir(_ATTACKS_DIR)):
+    if name.endswith('.py'):
+      with open(os.path.join(_ATTACKS_DIR, name), 'rb') as f:
+        digest.update(name.encode() + b'\0' + f.read())
+  return digest.hexdigest()
+
+
+def images_sha256(images, labels):
+  """A hash of the exact test examples an attack ran on."""
+  digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
+  digest.update(np.ascontiguousarray(labels).tobytes())
+  return digest.hexdigest()
+
+
+class TransferCache:
+  """Crafted black-box examples per (source, attack, seed, images, batching) in `folder`."""
+
+  def __init__(self, folder):
+    self.folder = folder
+    self._code = _attack_code_sha256()
+
+  def key(self, source_state, config_record, seed, batch_size, examples_sha256):
+    """The entry name of one black-box attack run. The source counts by its weights (and
+    dataset), not its path; the attack by every setting except its display name."""
+    source = {k: source_state.get(k) for k in ('dataset', 'weights_sha256')}
+    config = {k: v for k, v in config_record.items() if k not in ('name', 'source')}
+    identity = {'source': source, 'config': config, 'seed': seed, 'batch_size': batch_size,
+                'examples': examples_sha256, 'attack_code': self._code}
+    text = json.dumps(identity, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+  def _path(self, key):
+    return os.path.join(self.folder, f'{key}.npz')
+
+  def load(self, key, batch_shapes):
+    """The crafted batches of `key` (each [restarts, *batch shape]), or None when absent,
+    unreadable, or not of `batch_shapes` (the [restarts, *shape] expected per batch)."""
+    path = self._path(key)
+    if not os.path.isfile(path):
+      return None
+    try:
+      with np.load(path) as archive:
+        batches = [archive[f'batch{i}'] for i in range(len(batch_shapes))]
+    except (OSError, KeyError, ValueError) as e:
+      logging.warning('transfer cache entry %s is unreadable (%s); recrafting', path, e)
+      return None
+    if [b.shape for b in batches] != [tuple(s) for s in batch_shapes]:
+      logging.warning('transfer cache entry %s has other shapes than this run; recrafting', path)
+      return None
+    logging.info('crafted examples reused from %s', path)
+    return batches
+
+  def save(self, key, batches):
+    """Stores the crafted batches of `key` atomically."""
+    os.makedirs(self.folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f'.{key}.', suffix='.npz')
+    try:
+      with os.fdopen(fd, 'wb') as f:
+        np.savez(f, **{f'batch{i}': b for i, b in enumerate(batches)})
+      os.replace(tmp, self._path(key))
+    except BaseException:
+      if os.path.exists(tmp):
+        os.remove(tmp)
+      raise
