@@ -1,8 +1,14 @@
 """Benchmarks refuse busy cores (or mark their output), so no shared-core figure passes as one."""
 
+import json
+import subprocess
+import sys
+
 import pytest
 
 from bench import idle
+from conftest import REPO_ROOT
+from conftest import needs_mnist
 
 
 def test_busy_cores_stop_a_benchmark_unless_allowed(monkeypatch, capsys):
@@ -36,3 +42,22 @@ def test_madry_tf1_peer_computes_our_model_and_attacks_within_the_ball():
   assert np.abs(x_adv - x).max() <= 0.3 + 1e-6 and x_adv.min() >= 0 and x_adv.max() <= 1
   peer.adversarial_train_step(x, y, rng)  # runs and moves the weights
   assert not np.allclose(peer.session.run(peer.logits, {peer.x_input: x.reshape(6, 784)}), logits)
+
+
+
+@needs_mnist
+def test_attack_seconds_times_every_verdict_attack(two_models, tfds_mnist_dir, tmp_path):
+  out = tmp_path / 'seconds.json'
+  natural = two_models['natural']
+  result = subprocess.run(
+      [sys.executable, 'bench/attack_seconds.py', f'--model_dirs={natural}',
+       f'--source_dir={natural}', f'--data_dir={tfds_mnist_dir}', '--num_examples=4',
+       '--repeats=2', '--allow_busy', f'--output={out}'],
+      cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  doc = json.loads(out.read_text())
+  names = [r['attack'] for r in doc['results']]
+  assert names == ['pgd40_xent', 'pgd40_cw', 'aa_apgd_ce', 'aa_apgd_t', 'aa_fab_t', 'aa_square',
+                   'tr_mifgsm100_xent', 'tr_pgd100_one_restart_xent']
+  assert all(len(r['all_repeats']) == 2 and 0 <= r['accuracy'] <= 1 for r in doc['results'])
+  assert '| pgd40_xent |' in result.stdout
