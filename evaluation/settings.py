@@ -96,9 +96,9 @@ def parse_transfer_sources(entries):
   sources = {}
   for entry in entries:
     name, sep, paths = (part.strip() for part in entry.partition('='))
-    if not sep or not name.replace('_', '').isalnum() or not paths:
+    if not sep or not name.replace('_', '').replace('.', '').replace('-', '').isalnum() or not paths:
       raise UserError(f'--transfer_sources entry {entry!r}: write name=folder, or '
-                      'name=folder+folder+... for an ensemble (name: letters, digits, _)')
+                      'name=folder+folder+... for an ensemble (name: letters, digits, _ . -)')
     if name in sources:
       raise UserError(f'--transfer_sources names {name!r} twice')
     folders = [p.strip() for p in paths.split('+')]

@@ -47,8 +47,8 @@ CURVES = (('white-box', 'PGD-40 (xent or CW)'), (AUTOATTACK, 'AutoAttack (standa
 
 def define_flags():
   flags.DEFINE_string('dataset', 'mnist', 'Dataset of every model.')
-  flags.DEFINE_list('models', [], 'name=folder of each model to judge (Madry TF1 or train.py).')
-  flags.DEFINE_list('transfer_sources', [], 'As eval.py: name=folder[+folder...].')
+  flags.DEFINE_list('models', None, 'name=folder of each model to judge (Madry TF1 or train.py).')
+  flags.DEFINE_list('transfer_sources', None, 'As eval.py: name=folder[+folder...].')
   flags.DEFINE_integer('num_examples', 1000, 'The first N test images, for every number.')
   flags.DEFINE_list('curve_epsilons', ['0.1', '0.2', '0.4'], 'Epsilons besides the paper\'s '
                     'for the robustness-vs-epsilon curves.')

@@ -52,22 +52,22 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
                                                                   tmp_path):
   out = tmp_path / 'report'
   natural, ls = two_models['natural'], two_models['ls']
-  args = ['experiments/robustness_report.py', f'--models=ls={ls}',
+  args = ['experiments/robustness_report.py', f'--models=ls0.5={ls}',
           f'--transfer_sources=nat={natural},ens={natural}+{natural}', '--num_examples=8',
           '--curve_epsilons=0.1', f'--data_dir={tfds_mnist_dir}', f'--output={out}']
   _run(args)
   report = json.load(open(out / 'robustness.json'))
-  verdict = report['models']['ls']['verdict']
+  verdict = report['models']['ls0.5']['verdict']
   assert list(verdict['autoattack_after']) == ['aa_apgd_ce', 'aa_apgd_t', 'aa_fab_t', 'aa_square']
   assert len(verdict['transfer']) == 8
   assert verdict['best_transfer'] <= min(verdict['transfer'].values())  # per example
   assert verdict['worst_case'] <= min(verdict['pgd40_xent'], verdict['pgd40_cw'],
                                       verdict['best_transfer'],
                                       verdict['autoattack_after']['aa_square'])
-  curve = report['models']['ls']['curve']
+  curve = report['models']['ls0.5']['curve']
   assert set(curve) == {'0.3', '0.1'} and set(curve['0.1']) == {'white-box', 'autoattack',
                                                                  'black-box'}
-  assert '| ls |' in open(out / 'verdict.md').read()
+  assert '| ls0.5 |' in open(out / 'verdict.md').read()
   assert (out / 'robustness_vs_epsilon.png').stat().st_size > 0
   # The eps 0.1 evaluation lives in its own folder beside the model's other results.
   assert os.path.isfile(os.path.join(ls, 'eval', 'first8_eps0.1', 'results.json'))

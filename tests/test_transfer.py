@@ -59,8 +59,8 @@ def test_transfer_plan_is_black_box_per_source_with_momentum_and_restarts():
 
 def test_transfer_sources_are_validated(tmp_path):
   folder = str(tmp_path)
-  assert parse_transfer_sources([f'a={folder}', f'b={folder}+{folder}']) == {
-      'a': [folder], 'b': [folder, folder]}
+  assert parse_transfer_sources([f'a={folder}', f'b={folder}+{folder}', f'alpha0.95-x={folder}']) == {
+      'a': [folder], 'b': [folder, folder], 'alpha0.95-x': [folder]}
   for bad in ([folder], [f'a={folder}', f'a={folder}'], [f'a={folder}+nowhere'], ['a b=x']):
     with pytest.raises(UserError):
       parse_transfer_sources(bad)
