@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 from typing import Optional
 
 from data_input.specs import get_spec
@@ -14,6 +15,7 @@ from run_support.strategies import STRATEGIES
 SUITES = ('paper_whitebox', 'paper_blackbox', 'restarts', 'steps', 'unbounded', 'autoattack',
           'transfer')
 MADRY_SOURCE = 'madry_ckpt'  # --blackbox_source value: Madry's checkpoint in --madry_ckpt_dir
+_NAME = re.compile(r'[A-Za-z0-9_.-]+')  # a --transfer_sources / report model name
 DEFAULT_MADRY_DIR = os.path.join('models', 'adv_trained')  # Madry's fetch_model.py layout
 
 
@@ -96,7 +98,7 @@ def parse_transfer_sources(entries):
   sources = {}
   for entry in entries:
     name, sep, paths = (part.strip() for part in entry.partition('='))
-    if not sep or not name.replace('_', '').replace('.', '').replace('-', '').isalnum() or not paths:
+    if not sep or not _NAME.fullmatch(name) or not paths:
       raise UserError(f'--transfer_sources entry {entry!r}: write name=folder, or '
                       'name=folder+folder+... for an ensemble (name: letters, digits, _ . -)')
     if name in sources:
