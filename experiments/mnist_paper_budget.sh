@@ -66,7 +66,7 @@ evaluate_row() {
     source=(--blackbox_source=models/mnist/natural)
   fi
   run python eval.py --model_dir="models/mnist/$1" --dataset=mnist --suite="$suites" \
-      "${source[@]}" --manual_dir="$MNIST"
+      "${source[@]}" --manual_dir="$MNIST" --transfer_cache_dir="$RUNS/transfer_cache"
 }
 
 case "${1:-}" in
