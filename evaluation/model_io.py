@@ -17,7 +17,7 @@ from madry_compat.checkpoint import read_global_step
 from madry_compat.checkpoint import resolve_prefix
 from run_support.errors import UserError
 from run_support.run_files import CONFIG_FILE
-from run_support.run_files import MADRY_STATE_FILE
+from run_support.run_files import is_madry_checkpoint
 from run_support.run_files import METRICS_FILE
 from run_support.run_files import MODEL_FILE
 
@@ -81,11 +81,6 @@ def same_model_state(a, b):
   where the folder happens to be, so a clone elsewhere reuses shipped results)."""
   key = lambda s: s and (s.get('dataset'), s.get('global_step'), s.get('weights_sha256'))
   return key(a) == key(b)
-
-
-def is_madry_checkpoint(path):
-  return (os.path.isfile(os.path.join(path, MADRY_STATE_FILE)) and
-          not os.path.isfile(os.path.join(path, MODEL_FILE))) or os.path.isfile(path + '.index')
 
 
 def _load_keras(model_dir, flag):

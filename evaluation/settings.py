@@ -8,7 +8,7 @@ from typing import Optional
 from data_input.specs import get_spec
 from run_support.errors import UserError
 from run_support.run_files import EVAL_SUBDIR
-from run_support.run_files import MODEL_FILE
+from run_support.run_files import is_madry_checkpoint
 from run_support.strategies import STRATEGIES
 
 # Suite names (their attacks are in evaluation/suites.py, which needs TensorFlow).
@@ -86,11 +86,11 @@ class EvalSettings:
 
 
 def settings_for_folder(folder, **kwargs):
-  """EvalSettings evaluating the model in `folder`: train.py's (it has MODEL_FILE) or else
-  Madry's TF1 checkpoint, as eval.py's --model_dir / --madry_ckpt_dir would."""
-  if os.path.isfile(os.path.join(folder, MODEL_FILE)):
-    return EvalSettings(model_dir=folder, **kwargs)
-  return EvalSettings(model_dir='', madry_ckpt_dir=folder, **kwargs)
+  """EvalSettings evaluating the model in `folder` (Madry's TF1 checkpoint or train.py's),
+  as eval.py's --madry_ckpt_dir / --model_dir would."""
+  if is_madry_checkpoint(folder):
+    return EvalSettings(model_dir='', madry_ckpt_dir=folder, **kwargs)
+  return EvalSettings(model_dir=folder, **kwargs)
 
 
 def parse_transfer_sources(entries):

@@ -1,4 +1,7 @@
-"""Names of the files the entry points write into a run folder (and read back)."""
+"""Names of the files the entry points write into a run folder (and read back), and which
+kind of folder a path is."""
+
+import os
 
 # train.py, in --model_dir
 MODEL_FILE = 'model.keras'
@@ -15,3 +18,10 @@ RESULTS_JSON = 'results.json'
 RESULTS_MD = 'results.md'
 # diagnose.py, in --output_dir
 DIAGNOSTICS_JSON = 'diagnostics.json'
+
+
+def is_madry_checkpoint(path):
+  """Whether `path` is Madry's TF1 checkpoint (a folder with its state file and no train.py
+  model, or a checkpoint prefix) rather than a folder train.py wrote."""
+  return (os.path.isfile(os.path.join(path, MADRY_STATE_FILE)) and
+          not os.path.isfile(os.path.join(path, MODEL_FILE))) or os.path.isfile(path + '.index')
