@@ -57,6 +57,7 @@ ship_row() {
 }
 
 evaluate_row() {
+  [ -n "$3" ] && { echo "not a paper row (a transfer source only): $1"; return; }
   [ -f "models/mnist/$1/model.json" ] || { echo "not shipped yet: $1"; return; }
   local suites=paper_whitebox
   local source=()
