@@ -34,6 +34,16 @@ run() {
   echo "= $(( SECONDS - start )) s: $*"
 }
 
+# The paper's rows: those trained by their flagfile alone (no extra train.py flags).
+paper_rows() {
+  local row name flagfile extra
+  for row in $ROWS; do
+    IFS=: read -r name flagfile extra <<< "$row"
+    [ -z "$extra" ] && echo "$name"
+  done
+  return 0
+}
+
 for_rows() {
   local row name flagfile extra
   for row in $ROWS; do
@@ -57,7 +67,7 @@ ship_row() {
 }
 
 evaluate_row() {
-  [ -n "$3" ] && { echo "not a paper row (a transfer source only): $1"; return; }
+  paper_rows | grep -qx -- "$1" || { echo "not a paper row (a transfer source only): $1"; return; }
   [ -f "models/mnist/$1/model.json" ] || { echo "not shipped yet: $1"; return; }
   local suites=paper_whitebox
   local source=()
@@ -75,9 +85,8 @@ case "${1:-}" in
   ship) for_rows ship_row ;;
   evaluate) for_rows evaluate_row ;;
   curves)
-    dirs=$(for row in $ROWS; do  # the paper's rows: those trained by their flagfile alone
-      name=${row%%:*}
-      if [ "${row#*:*:}" = "$row" ] && [ -d "$RUNS/$name" ]; then printf '%s,' "$RUNS/$name"; fi
+    dirs=$(for name in $(paper_rows); do
+      if [ -d "$RUNS/$name" ]; then printf '%s,' "$RUNS/$name"; fi
     done)
     run python experiments/learning_curves.py --run_dirs="${dirs%,}" --every=10000 \
         --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_paper_budget ;;
@@ -87,11 +96,8 @@ case "${1:-}" in
     for needed in natural sigma0.5 natural_seed1 natural_seed2; do
       [ -f "models/mnist/$needed/model.json" ] || { echo "needs models/mnist/$needed first"; exit 1; }
     done
-    models=$(for row in $ROWS; do
-      name=${row%%:*}
-      if [ "${row#*:*:}" = "$row" ] && [ -f "models/mnist/$name/model.json" ]; then
-        printf '%s=models/mnist/%s,' "$name" "$name"
-      fi
+    models=$(for name in $(paper_rows); do
+      if [ -f "models/mnist/$name/model.json" ]; then printf '%s=models/mnist/%s,' "$name" "$name"; fi
     done)
     run python experiments/robustness_report.py --dataset=mnist --models="${models%,}" \
         --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 \

@@ -85,29 +85,32 @@ def _attack_text(entry):
 
 
 def _judge(name, folder, paper_eps):
-  """The verdict row of one model and its curve points."""
+  """The verdict row of one model (at the paper's epsilon) and its curve point there."""
   document = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack', 'transfer'),
                                  transfer_sources=tuple(FLAGS.transfer_sources)))
   by_name = {a['name']: a for a in document['attacks']}
   transfer = [a for a in document['attacks'] if a['threat'] == 'black-box']
   strongest = min(transfer, key=lambda a: a['accuracy'])
+  source = strongest['config']['source']
   row = {'clean': document['clean_acc'], 'pgd40_xent': by_name['pgd40_xent']['accuracy'],
          'pgd40_cw': by_name['pgd40_cw']['accuracy'],
          'autoattack_after': document['autoattack']['robust_after'],
          'best_transfer': _worst(document, 'black-box'), 'strongest_transfer': strongest['name'],
+         'strongest_transfer_attack': _attack_text(strongest),
+         'strongest_transfer_source': '+'.join(m['path'] for m in source.get('members', [source])),
          'transfer': {a['name']: a['accuracy'] for a in transfer},
          'worst_case': _worst(document, 'any (white-box, black-box, AutoAttack)'),
          'warnings': document['warnings'], 'model': document['model']}
-  source = strongest['config']['source']
-  source_folders = '+'.join(m['path'] for m in source.get('members', [source]))
-  curve = {str(paper_eps): {kind: _worst(document, kind) for kind, _ in CURVES}}
-  for eps in (float(e) for e in FLAGS.curve_epsilons):
-    doc = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack'), epsilon=eps,
-                              blackbox_source=source_folders,
-                              attacks=(_attack_text(strongest),)))
-    curve[str(eps)] = {kind: _worst(doc, kind) for kind, _ in CURVES}
   logging.info('%s: %s', name, row)
-  return row, curve
+  return row, {str(paper_eps): {kind: _worst(document, kind) for kind, _ in CURVES}}
+
+
+def _curve_point(folder, verdict, eps):
+  """PGD-40, AutoAttack and the model's strongest transfer attack (re-crafted) at eps."""
+  doc = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack'), epsilon=eps,
+                            blackbox_source=verdict['strongest_transfer_source'],
+                            attacks=(verdict['strongest_transfer_attack'],)))
+  return {kind: _worst(doc, kind) for kind, _ in CURVES}
 
 
 def _figure(report, spec, path):
@@ -166,16 +169,22 @@ def main(argv):
   report = {'dataset': spec.name, 'num_examples': FLAGS.num_examples,
             'paper_epsilon': spec.paper_attack.epsilon,
             'transfer_sources': FLAGS.transfer_sources, 'models': {}}
+  report_path = os.path.join(FLAGS.output, REPORT_JSON)
+  # Every model's verdict first (the table), then the costlier curves at the other epsilons.
   for name, (folder,) in models.items():
     verdict, curve = _judge(name, folder, spec.paper_attack.epsilon)
     report['models'][name] = {'folder': folder, 'verdict': verdict, 'curve': curve}
-    write_json_atomic(os.path.join(FLAGS.output, REPORT_JSON), report)
+    write_json_atomic(report_path, report)
   with open(PAPER_NUMBERS) as f:
     paper = json.load(f)
   with open(os.path.join(FLAGS.output, VERDICT_MD), 'w') as f:
     f.write(_verdict_markdown(report, paper))
+  for eps in epsilons:
+    for name, (folder,) in models.items():
+      model = report['models'][name]
+      model['curve'][str(eps)] = _curve_point(folder, model['verdict'], eps)
+      write_json_atomic(report_path, report)
   _figure(report, spec, os.path.join(FLAGS.output, CURVES_PNG))
-
 
 if __name__ == '__main__':
   define_flags()
