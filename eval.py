@@ -22,6 +22,7 @@ from evaluation.settings import validate
 from run_support import cli
 from run_support.common_flags import define_common_flags
 from run_support.errors import UserError
+from run_support.precisions import PRECISIONS
 from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
 
@@ -42,6 +43,12 @@ def define_eval_flags():
                     'at the first iterate that fools it and keep that iterate (at least as '
                     "strong, cheaper); off: the paper's protocol, every step, final iterate "
                     'scored. --attacks entries set it themselves (early_stop=true).')
+  flags.DEFINE_enum('attack_precision', d.attack_precision, list(PRECISIONS), "The suites' "
+                    'white-box PGD attacks take their gradients from the model computing in '
+                    'this precision (bfloat16: a mixed_bfloat16 copy with the same weights, '
+                    'faster on CPUs with AVX-512 BF16); every x_adv is scored on the float32 '
+                    'model. Recorded in each attack\'s config. --attacks entries set it '
+                    'themselves (precision=bfloat16).')
   flags.DEFINE_string('blackbox_source', None, 'The model black-box attacks are crafted on: a '
                       'model folder (e.g. a naturally trained model; folder+folder+... for an '
                       'ensemble averaging their logits), or madry_ckpt for '
@@ -69,7 +76,8 @@ def settings_from_flags():
       blackbox_source=FLAGS.blackbox_source, transfer_sources=tuple(FLAGS.transfer_sources),
       madry_ckpt_dir=FLAGS.madry_ckpt_dir, transfer_cache_dir=FLAGS.transfer_cache_dir,
       output_dir=FLAGS.output_dir, seed=FLAGS.seed,
-      kappa=FLAGS.kappa, early_stop=FLAGS.early_stop, epsilon=FLAGS.epsilon,
+      kappa=FLAGS.kappa, early_stop=FLAGS.early_stop, attack_precision=FLAGS.attack_precision,
+      epsilon=FLAGS.epsilon,
       strategy=FLAGS.strategy, data_dir=FLAGS.data_dir, manual_dir=FLAGS.manual_dir,
       download=FLAGS.download))
 

@@ -16,10 +16,10 @@ from absl import flags  # pylint: disable=g-import-not-at-top
 from run_support import cli
 from run_support.common_flags import define_common_flags
 from run_support.errors import UserError
+from run_support.precisions import PRECISIONS
 from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
 from training.config import BETA_UNITS
-from training.config import PRECISIONS
 from training.config import TrainConfig
 from training.config import validate
 

@@ -10,6 +10,8 @@ import dataclasses
 import math
 from typing import ClassVar
 
+from run_support.precisions import PRECISIONS
+
 NORMS = ('linf', 'l2')
 PGD_LOSSES = ('xent', 'cw')
 APGD_LOSSES = ('xent', 'dlr')
@@ -63,9 +65,14 @@ class PGDConfig:
   model_training: bool = False  # call the model with training=True (Madry's CIFAR adv. training)
   early_stop: bool = False     # a point stops once an iterate fools it (that iterate kept)
   momentum: float = 0.0        # MI-FGSM decay (Dong et al. 2018); 0 is plain PGD
+  # The precision of the model the gradients come from (bfloat16: its mixed_bfloat16 twin,
+  # same weights); the caller scores x_adv on the float32 model either way.
+  precision: str = 'float32'
 
   def __post_init__(self):
     _check_budget(self, finite_linf_only=False)
+    if self.precision not in PRECISIONS:
+      _fail(self.name, f'precision must be one of {PRECISIONS}, got {self.precision!r}')
     if not 0 <= self.momentum <= 10:
       _fail(self.name, f'momentum must be in [0, 10], got {self.momentum}')
     if self.norm not in NORMS:
@@ -93,6 +100,7 @@ class PGDConfig:
   def describe(self):
     start = ', random start' if self.random_start else ''
     stop = ', stops at the first fooling iterate' if self.early_stop else ''
+    stop += ', bfloat16 gradients' if self.precision == 'bfloat16' else ''
     kind = 'FGSM' if self.steps == 1 and not self.random_start else f'{self.steps}-step PGD'
     if self.momentum:
       kind = f'{self.steps}-step MI-FGSM (momentum {self.momentum:g})'
@@ -218,6 +226,8 @@ CONFIG_TYPES = {c.method: c for c in (PGDConfig, APGDConfig, APGDTConfig, FABTCo
 def config_record(config):
   """What results files store of an attack: method, every field, the loss it optimizes."""
   record = dataclasses.asdict(config)
+  if record.get('precision') == 'float32':  # absent, as before the field, so earlier results
+    del record['precision']                 # and cached transfer examples stay valid
   record.update(method=config.method, norm=config.norm, restarts=config.restarts,
                 loss_optimized=config.loss_optimized)
   return record

@@ -9,7 +9,10 @@ from attacks.square import Square
 _METHODS = {'pgd': Attack, 'apgd': APGD, 'apgd_t': APGDT, 'fab_t': FABT, 'square': Square}
 
 
-def make_attack(model, config, clip_range):
+def make_attack(model, config, clip_range, float32_predict=None):
   """The attack of config's type (attacks/config.py) on `model`; call it as
-  attack(images, labels, seed) -> (x_adv, fooled)."""
+  attack(images, labels, seed) -> (x_adv, fooled). `float32_predict` (images -> labels of
+  the float32 model) confirms early stops of PGD with bfloat16 gradients (attacks/pgd.py)."""
+  if config.method == 'pgd' and config.early_stop and config.precision != 'float32':
+    return Attack(model, config, clip_range, confirm_with=float32_predict)
   return _METHODS[config.method](model, config, clip_range)

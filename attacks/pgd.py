@@ -17,6 +17,7 @@ silently feeds the image into the next layer (docs/assumptions.md).
 import tensorflow as tf
 
 from attacks.losses import attack_loss
+from madry_compat.precision import model_precision
 
 _TINY = 1e-12
 
@@ -29,9 +30,11 @@ def _l2_norm(x):
   return tf.sqrt(tf.reduce_sum(tf.square(x), axis=_reduce_axes(x), keepdims=True))
 
 
-def _build(model, loss, norm, targeted, model_training, score, early_stop):
+def _build(model, loss, norm, targeted, model_training, score, early_stop, confirm):
   """A tf.function running restarts x steps of PGD with every budget as a tensor; returns
-  (x_adv, fooled, logits of x_adv as computed inside the loops)."""
+  (x_adv, fooled, logits of x_adv as computed inside the loops). `confirm` (images ->
+  labels predicted by the float32 model, or None): with early_stop, a point stops only when
+  it agrees the iterate fools it."""
   linf = norm == 'linf'
   classes = model.output_shape[-1]
 
@@ -72,9 +75,21 @@ def _build(model, loss, norm, targeted, model_training, score, early_stop):
       grad = tape.gradient(value, x_adv, unconnected_gradients=tf.UnconnectedGradients.ZERO)
       return logits, grad
 
-    def succeeded(logits, true, target):
-      pred = tf.argmax(logits, axis=-1, output_type=true.dtype)
+    def fooled_by(pred, true, target):
       return tf.equal(pred, target) if targeted else tf.not_equal(pred, true)
+
+    def succeeded(logits, true, target):
+      return fooled_by(tf.argmax(logits, axis=-1, output_type=true.dtype), true, target)
+
+    def confirmed(hit, x_adv, true, target):
+      """The hits the float32 model agrees with (it sees only the hit points)."""
+      index = tf.where(hit)[:, 0]
+
+      def agree():
+        pred = tf.cast(confirm(tf.gather(x_adv, index)), true.dtype)
+        ok = fooled_by(pred, tf.gather(true, index), tf.gather(target, index))
+        return tf.tensor_scatter_nd_update(tf.zeros_like(hit), index[:, None], ok)
+      return tf.cond(tf.size(index) > 0, agree, lambda: tf.zeros_like(hit))
 
     def record(state, index, x_adv, logits, hit):
       """Writes these points' iterates, logits and outcomes into the batch-wide state."""
@@ -88,6 +103,8 @@ def _build(model, loss, norm, targeted, model_training, score, early_stop):
       logits, grad = logits_and_grad(x_adv, target)
       if early_stop:  # the iterate that fooled a point is its result; it leaves the batch
         hit = succeeded(logits, true, target)
+        if confirm is not None:
+          hit = confirmed(hit, x_adv, true, target)
         best, fooled, best_logits = record(
             (best, fooled, best_logits), tf.boolean_mask(index, hit),
             tf.boolean_mask(x_adv, hit), tf.boolean_mask(logits, hit), tf.boolean_mask(hit, hit))
@@ -147,17 +164,31 @@ def target_classes(rule, labels, num_classes, seed):
 class Attack:
   """A configured attack on one model; call it on a batch of images and true labels."""
 
-  def __init__(self, model, config, clip_range, score=True):
+  def __init__(self, model, config, clip_range, score=True, confirm_with=None):
     """`clip_range`: the data range, (0, 1) for MNIST or (0, 255) for CIFAR.
-    `score=False` skips the final forward pass that decides `fooled` (for training)."""
+    `score=False` skips the final forward pass that decides `fooled` (for training).
+    `confirm_with` (images -> labels predicted by the float32 model): needed exactly when
+    early_stop meets bfloat16 gradients, whose own verdict the float32 model does not always
+    share; a point then stops only when both agree it is fooled."""
     c = config
     if c.early_stop and not score:
       raise ValueError(f'{c.name}: early_stop needs scoring (it is an evaluation protocol)')
+    needs_confirm = c.early_stop and c.precision != 'float32'
+    if needs_confirm != (confirm_with is not None):
+      raise ValueError(f'{c.name}: confirm_with (the float32 model\'s predictions) is for '
+                       'early_stop with bfloat16 gradients, and needed there' if needs_confirm
+                       else f'{c.name}: confirm_with applies only to early_stop with '
+                       'bfloat16 gradients')
+    if model_precision(model) != c.precision:
+      raise ValueError(f'{c.name}: configured for {c.precision} gradients, but the model '
+                       f'computes in {model_precision(model)} (madry_compat.checkpoint.'
+                       'precision_twin makes a copy in another precision)')
     self.model = model
     self.config = config
     self.clip_range = (float(clip_range[0]), float(clip_range[1]))
     self.num_classes = model.output_shape[-1]
-    self._run = _build(model, c.loss, c.norm, c.targeted, c.model_training, score, c.early_stop)
+    self._run = _build(model, c.loss, c.norm, c.targeted, c.model_training, score, c.early_stop,
+                       confirm_with)
 
   def __call__(self, images, labels, seed=0, targets=None):
     """(x_adv, fooled) for a batch. A targeted config draws its targets by its rule unless

@@ -38,6 +38,7 @@ from data_input.specs import get_spec
 from evaluation.accuracy import make_predict_fn
 from evaluation.model_io import load_model_folder
 from madry_compat import build_model
+from madry_compat.checkpoint import precision_twin
 from madry_compat.flops import forward_flops
 from madry_compat.mnist_cnn import TF1_LAYER_ORDER
 from run_support import cli
@@ -127,8 +128,12 @@ def _attack_batches(x, y, size):
 
 
 def _our_attack_job(label, model, config, x, y, batch_size, flops):
-  attack = make_attack(model, config, (0.0, 1.0))
+  """Our attack of `config`, its gradients from `model` in config.precision (bfloat16: a
+  copy with the same weights), every x_adv scored on the float32 `model`."""
+  crafting = model if config.precision == 'float32' else precision_twin(model, 'mnist',
+                                                                         config.precision)
   predict = make_predict_fn(model)
+  attack = make_attack(crafting, config, (0.0, 1.0), float32_predict=predict)
   batches = [(tf.constant(a), tf.constant(b)) for a, b in _attack_batches(x, y, batch_size)]
 
   def run():
@@ -199,6 +204,8 @@ def _jobs(train, x, y, model):
   jobs.append(Job('training', "Madry's loop (TF1 graph), natural",
                   _madry_train_run(batches, adversarial=False), 3 * f))
   jobs.append(_our_train_job('ours, PGD-40 adversarial training', batches, adv_train=True))
+  jobs.append(_our_train_job('ours, PGD-40 adversarial training, bfloat16', batches,
+                             adv_train=True, precision='bfloat16'))
   jobs.append(Job('training', "Madry's loop (TF1 graph), PGD-40 adversarial training",
                   _madry_train_run(batches, adversarial=True), (2 * PGD.steps + 3) * f))
   pgd = PGDConfig(name='pgd40_xent', epsilon=PGD.epsilon, step_size=PGD.step_size,
@@ -209,6 +216,11 @@ def _jobs(train, x, y, model):
                               size, pgd_flops))
   jobs.append(_our_attack_job('ours, PGD-40, early stop', model,  # less work: no nominal FLOPs
                               dataclasses.replace(pgd, early_stop=True), x, y, size, None))
+  bf16 = dataclasses.replace(pgd, precision='bfloat16')
+  jobs.append(_our_attack_job('ours, PGD-40, final iterate, bfloat16 gradients', model, bf16,
+                              x, y, size, pgd_flops))
+  jobs.append(_our_attack_job('ours, PGD-40, early stop, bfloat16 gradients', model,
+                              dataclasses.replace(bf16, early_stop=True), x, y, size, None))
   peer = MadryMnistTF1()
   peer.set_weights([w for name in TF1_LAYER_ORDER for w in model.get_layer(name).get_weights()])
   rng = np.random.default_rng(0)
@@ -237,9 +249,15 @@ def _ratios(results):
            ('ours, natural, bfloat16', "Madry's loop (TF1 graph), natural"),
            ('ours, PGD-40 adversarial training',
             "Madry's loop (TF1 graph), PGD-40 adversarial training"),
+           ('ours, PGD-40 adversarial training, bfloat16',
+            "Madry's loop (TF1 graph), PGD-40 adversarial training"),
            ('ours, PGD-40, final iterate (paper protocol)',
             "Madry's pgd_attack loop (TF1 graph), PGD-40"),
            ('ours, PGD-40, early stop', "Madry's pgd_attack loop (TF1 graph), PGD-40"),
+           ('ours, PGD-40, final iterate, bfloat16 gradients',
+            "Madry's pgd_attack loop (TF1 graph), PGD-40"),
+           ('ours, PGD-40, early stop, bfloat16 gradients',
+            "Madry's pgd_attack loop (TF1 graph), PGD-40"),
            ('ours, PGD-40, final iterate (paper protocol)', 'cleverhans PGD-40 (tf.function)'),
            ('ours, PGD-40, final iterate (paper protocol)', 'ART ProjectedGradientDescent, PGD-40'),
            ('ours, APGD-CE 100 iterations',

@@ -4,7 +4,8 @@
 apply to its method is an error, never ignored:
 
   pgd     eps step steps rand loss(xent|cw) norm(linf|l2) restarts kappa target(none|next|
-          random) early_stop momentum (MI-FGSM decay; 0 is PGD)
+          random) early_stop momentum (MI-FGSM decay; 0 is PGD) precision (float32|bfloat16:
+          the gradients' compute precision; x_adv is scored in float32)
   fgsm    eps loss(xent|cw) norm kappa target
   apgd    eps steps loss(xent|dlr) restarts
   apgd_t  eps steps targets restarts
@@ -30,7 +31,7 @@ from run_support.errors import UserError
 _BOOLS = {'true': True, '1': True, 'yes': True, 'false': False, '0': False, 'no': False}
 _KEYS = {
     'pgd': ('eps', 'step', 'steps', 'rand', 'loss', 'norm', 'restarts', 'kappa', 'target',
-            'early_stop', 'momentum'),
+            'early_stop', 'momentum', 'precision'),
     'fgsm': ('eps', 'loss', 'norm', 'kappa', 'target'),
     'apgd': ('eps', 'steps', 'loss', 'restarts'),
     'apgd_t': ('eps', 'steps', 'targets', 'restarts'),
@@ -56,7 +57,8 @@ def _config(method, name, v, spec, kappa):
                      loss=v.get('loss', 'xent'), norm=v.get('norm', 'linf'),
                      restarts=int(v.get('restarts', 1)), kappa=float(v.get('kappa', kappa)),
                      target=v.get('target', 'none'), early_stop=_bool(v.get('early_stop', 'false')),
-                     momentum=float(v.get('momentum', 0.0)))
+                     momentum=float(v.get('momentum', 0.0)),
+                     precision=v.get('precision', 'float32'))
   if method == 'fgsm':
     return fgsm(name, eps, v.get('loss', 'xent'), norm=v.get('norm', 'linf'),
                 kappa=float(v.get('kappa', kappa)), target=v.get('target', 'none'))
@@ -106,4 +108,7 @@ def parse_attack(text, spec, kappa=50.0):
   if threat == 'black-box' and getattr(config, 'early_stop', False):
     raise UserError(f'--attacks entry {text!r}: early_stop stops once the source model is '
                     'fooled, which only weakens a transfer attack')
+  if threat == 'black-box' and getattr(config, 'precision', 'float32') != 'float32':
+    raise UserError(f'--attacks entry {text!r}: bfloat16 gradients are for white-box attacks '
+                    'only (transfer attacks craft in float32)')
   return planned(config, threat, spec)

@@ -24,6 +24,7 @@ from evaluation.store import ResultsStore
 from evaluation.suites import autoattack_configs
 from evaluation.suites import suite_plan
 from evaluation.transfer_cache import TransferCache
+from madry_compat.checkpoint import precision_twin
 from run_support.distribution import is_chief
 from run_support.distribution import make_strategy
 from run_support.errors import RunFailure
@@ -45,6 +46,8 @@ def evaluate(settings):
                        writes=is_chief(strategy))
   done = store.load()  # results of this setup on this model state, if any
   predict = make_predict_fn(target.model)
+  with strategy.scope():
+    crafting = _CraftingModels(target, plan)
   cache = TransferCache(settings.transfer_cache_dir) if settings.transfer_cache_dir else None
   results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
   still_robust = results[0].correct  # AutoAttack's chain attacks only these
@@ -52,7 +55,7 @@ def evaluate(settings):
     store.save(*results_document(context, results + list(done.values()), [], None, False))
     source = sources.get(planned.source) if planned.threat == 'black-box' else None
     result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan)) or _run(
-        planned, position, len(plan), predict, target, source, test, spec, n, settings,
+        planned, position, len(plan), predict, crafting, source, test, spec, n, settings,
         still_robust if planned.chain == AUTOATTACK else None, strategy, store.path, cache)
     still_robust = result.correct if planned.chain == AUTOATTACK else still_robust
     results.append(result)
@@ -107,10 +110,14 @@ def _plan(settings, spec, sources):
         spec.paper_attack, epsilon=settings.epsilon))
   names = tuple(parse_transfer_sources(settings.transfer_sources))
   plan = [p for suite in settings.suites for p in suite_plan(suite, spec, settings.kappa, names)]
-  if settings.early_stop:  # recorded in each attack's config, so results say which protocol;
-    # never for transfer: stopping once the source is fooled only weakens what transfers
-    plan = [dataclasses.replace(p, config=dataclasses.replace(p.config, early_stop=True))
-            if p.config.method == 'pgd' and p.threat != 'black-box' else p for p in plan]
+  # Recorded in each attack's config, so results say which protocol and precision; never
+  # for transfer: stopping once the source is fooled only weakens what transfers.
+  white_box_pgd = {'early_stop': True} if settings.early_stop else {}
+  if settings.attack_precision != 'float32':
+    white_box_pgd['precision'] = settings.attack_precision
+  plan = [dataclasses.replace(p, config=dataclasses.replace(p.config, **white_box_pgd))
+          if white_box_pgd and p.config.method == 'pgd' and p.threat != 'black-box' else p
+          for p in plan]
   plan += [parse_attack(text, spec, settings.kappa) for text in settings.attacks]
   names = [p.name for p in plan]
   repeated = sorted({n for n in names if names.count(n) > 1})
@@ -139,14 +146,30 @@ def _context(settings, spec, target, test, n):
                        'partial_split': test.partial, 'file_order': test.file_order}}
 
 
-def _run(planned, position, total, predict, target, source, test, spec, n, settings, only,
+class _CraftingModels:
+  """The target in each precision its white-box attacks ask for (bfloat16: a copy with the
+  same weights); their examples are always scored on the float32 target."""
+
+  def __init__(self, target, plan):
+    self.models = {'float32': target.model}
+    for p in plan:
+      precision = getattr(p.config, 'precision', 'float32')
+      if p.threat != 'black-box' and precision not in self.models:
+        self.models[precision] = precision_twin(target.model, target.dataset, precision)
+
+  def for_attack(self, planned, source):
+    if planned.threat == 'black-box':
+      return source.model
+    return self.models[getattr(planned.config, 'precision', 'float32')]
+
+
+def _run(planned, position, total, predict, crafting, source, test, spec, n, settings, only,
          strategy, results_path, cache):
   """One attack, logged with its sanity line; any failure that is not bad input becomes one
   RunFailure line (the finished results stay in results_path)."""
-  crafting = source.model if planned.threat == 'black-box' else target.model
   source_state = source.state() if source else None
   try:
-    result = attack_result(predict, crafting, planned, source_state, test, spec, n,
+    result = attack_result(predict, crafting.for_attack(planned, source), planned, source_state, test, spec, n,
                            settings.eval_batch_size, settings.seed,
                            _progress_logger(planned.name, position, total), only, strategy,
                            cache)

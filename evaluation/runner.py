@@ -130,7 +130,7 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
   restarts = config.restarts if black_box else 1
   attack = make_attack(crafting_model,
                        dataclasses.replace(config, restarts=1) if restarts > 1 else config,
-                       (lo, hi))
+                       (lo, hi), float32_predict=target_predict)
   if strategy is not None and is_distributed(strategy) and splits_across_replicas(config):
     attack = replicated_attack(strategy, attack)
   batches = list(eval_batches(split, spec, batch_size, num_examples))

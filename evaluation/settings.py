@@ -7,6 +7,7 @@ from typing import Optional
 
 from data_input.specs import get_spec
 from run_support.errors import UserError
+from run_support.precisions import PRECISIONS
 from run_support.run_files import EVAL_SUBDIR
 from run_support.run_files import is_madry_checkpoint
 from run_support.strategies import STRATEGIES
@@ -35,6 +36,7 @@ class EvalSettings:
   seed: int = 0
   kappa: float = 50.0
   early_stop: bool = False               # suites' PGD: stop a point at its first fooling iterate
+  attack_precision: str = 'float32'      # suites' white-box PGD: the gradients' precision
   epsilon: Optional[float] = None        # the suites' budget instead of the paper's
   strategy: str = 'default'
   data_dir: Optional[str] = None
@@ -128,6 +130,9 @@ def validate(s):
     raise UserError(f'--eval_batch_size must be > 0, got {s.eval_batch_size}')
   if s.strategy not in STRATEGIES:
     raise UserError(f'--strategy must be one of {", ".join(STRATEGIES)}, got {s.strategy!r}')
+  if s.attack_precision not in PRECISIONS:
+    raise UserError(f'--attack_precision must be one of {", ".join(PRECISIONS)}, got '
+                    f'{s.attack_precision!r}')
   if s.kappa < 0:
     raise UserError(f'--kappa must be >= 0, got {s.kappa}')
   for suite in s.suites:

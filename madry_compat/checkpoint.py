@@ -98,6 +98,23 @@ def _wide_resnet_shape(values):
   return depth, width, classes
 
 
+def _model_for(values, dataset, precision='float32'):
+  """Madry's model for `dataset` shaped to fit `values` ({TF1 name: array-like})."""
+  if checkpoint_dataset(values) == 'mnist':
+    classes = values['Variable_7'].shape[-1] if 'Variable_7' in values else None
+    return build_model('mnist', num_classes=classes, precision=precision)
+  depth, width, classes = _wide_resnet_shape(values)
+  return build_model(dataset, depth, width, num_classes=classes, precision=precision)
+
+
+def precision_twin(model, dataset, precision):
+  """The same Madry model (same weights) computing in `precision` ('float32' or 'bfloat16');
+  e.g. to craft attacks with bfloat16 gradients and score them on the float32 original."""
+  twin = _model_for({name: w for w, name in tf1_names(model)}, dataset, precision)
+  twin.set_weights(model.get_weights())
+  return twin
+
+
 def load_madry_checkpoint(path, dataset):
   """A Keras model holding exactly the weights of Madry's checkpoint at `path`.
 
@@ -110,14 +127,10 @@ def load_madry_checkpoint(path, dataset):
   wanted = 'mnist' if dataset == 'mnist' else 'cifar'
   if kind != wanted:
     raise UserError(f'{prefix} is a Madry {kind.upper()} checkpoint, but --dataset={dataset}')
-  if kind == 'mnist':
-    model = build_model('mnist')
-  else:
-    try:
-      depth, width, classes = _wide_resnet_shape(values)
-    except KeyError as e:
-      raise UserError(f'{prefix}: variable {e} is missing') from None
-    model = build_model(dataset, depth, width, num_classes=classes)
+  try:
+    model = _model_for(values, dataset)
+  except KeyError as e:
+    raise UserError(f'{prefix}: variable {e} is missing') from None
   pairs = tf1_names(model)
   expected = {name for _, name in pairs}
   missing = sorted(expected - set(values))

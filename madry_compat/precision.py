@@ -7,7 +7,9 @@ import contextlib
 
 import keras
 
-POLICIES = {'float32': 'float32', 'bfloat16': 'mixed_bfloat16'}
+from run_support.precisions import PRECISIONS
+
+POLICIES = dict(zip(PRECISIONS, ('float32', 'mixed_bfloat16')))  # our name -> Keras policy
 
 
 @contextlib.contextmanager
@@ -19,3 +21,11 @@ def compute_policy(precision):
     yield
   finally:
     keras.mixed_precision.set_global_policy(previous)
+
+
+def model_precision(model):
+  """'bfloat16' when any layer of `model` (or of an ensemble's members) computes in
+  bfloat16, else 'float32'."""
+  members = getattr(model, 'models', None) or [model]
+  return 'bfloat16' if any(layer.compute_dtype == 'bfloat16' for m in members
+                           for layer in m.layers) else 'float32'

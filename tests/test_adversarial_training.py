@@ -4,6 +4,7 @@ import dataclasses
 
 import keras
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from data_input.specs import get_spec
@@ -21,7 +22,7 @@ def _one_step(**overrides):
   cfg = dataclasses.replace(TrainConfig(dataset='cifar10', depth=10, width=1, batch_size=8),
                             **overrides).resolved()
   keras.utils.set_random_seed(0)
-  model = build_model('cifar10', 10, 1, cfg.weight_decay)
+  model = build_model('cifar10', 10, 1, cfg.weight_decay, precision=cfg.precision)
   optimizer = build_optimizer(cfg)
   optimizer.build(model.trainable_variables)
   out = make_train_step(model, optimizer, SPEC, cfg)(IMAGES, LABELS)
@@ -63,3 +64,11 @@ def test_bn_training_mode_attack_updates_batch_norm_statistics():
   differs = [not np.allclose(a, b) for a, b in
              zip(_weights(eval_mode, 'stats'), _weights(train_mode, 'stats'))]
   assert any(differs)
+
+
+def test_bfloat16_adversarial_training_attacks_with_bfloat16_gradients():
+  model, out = _one_step(adv_train=True, precision='bfloat16')
+  assert {l.compute_dtype for l in model.layers} >= {'bfloat16'}  # the training attack's model
+  _, fp32 = _one_step(adv_train=True)
+  assert np.isfinite(float(out['xent']))
+  assert float(out['xent']) == pytest.approx(float(fp32['xent']), rel=0.05)  # the same attack

@@ -6,6 +6,8 @@ when the shapes happen to agree that would be a silently wrong function, not a c
 These tests compare logits computed inside the loops with the model's direct logits.
 """
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -20,8 +22,10 @@ from attacks import make_attack
 from conftest import MNIST_DIR
 from conftest import needs_mnist
 from data_input import raw_readers
+from evaluation.accuracy import make_predict_fn
 from evaluation.model_io import load_model_folder
 from madry_compat import build_model
+from madry_compat.checkpoint import precision_twin
 
 
 @pytest.fixture(scope='module')
@@ -103,3 +107,33 @@ def test_every_attack_takes_one_image_as_its_first_batch(config):
   x_adv, fooled = make_attack(model, config, (0.0, 1.0))(image, np.array([3], np.int64))
   assert tuple(x_adv.shape) == (1, 28, 28, 1) and tuple(fooled.shape) == (1,)
   assert np.abs(x_adv.numpy() - image).max() <= 0.3 + 1e-6
+
+
+def test_an_attack_refuses_a_model_of_another_precision():
+  model = build_model('mnist')
+  bf16 = PGDConfig(name='pgd_bf16', epsilon=0.3, step_size=0.01, steps=2, precision='bfloat16')
+  with pytest.raises(ValueError, match='bfloat16 gradients, but the model computes in float32'):
+    Attack(model, bf16, (0.0, 1.0))
+  with pytest.raises(ValueError, match='precision must be one of'):
+    PGDConfig(name='p', epsilon=0.3, step_size=0.01, steps=2, precision='float16')
+  x = np.random.default_rng(0).random((6, 28, 28, 1), np.float32)
+  x_adv, _ = Attack(precision_twin(model, 'mnist', 'bfloat16'), bf16, (0.0, 1.0))(x, np.arange(6))
+  assert x_adv.dtype == tf.float32 and np.abs(x_adv.numpy() - x).max() <= 0.3 + 1e-6
+
+
+@needs_mnist
+def test_bfloat16_early_stop_waits_for_the_float32_model(two_models, mnist_batch):
+  model = load_model_folder(two_models['natural']).model
+  twin = precision_twin(model, 'mnist', 'bfloat16')
+  predict = make_predict_fn(model)
+  x, y = mnist_batch
+  broken = {}
+  for early_stop in (False, True):
+    config = PGDConfig(name='pgd', epsilon=0.05, step_size=0.01, steps=20, early_stop=early_stop,
+                       precision='bfloat16')
+    x_adv, _ = make_attack(twin, config, (0.0, 1.0), float32_predict=predict)(x, y, seed=3)
+    broken[early_stop] = predict(x_adv).numpy() != y  # scored on the float32 model
+  assert 0 < broken[False].sum() < len(y)  # partly robust at this budget: a real comparison
+  assert np.all(broken[True][broken[False]])  # same trajectories, stopped at a confirmed hit
+  with pytest.raises(ValueError, match='needed there'):
+    Attack(twin, dataclasses.replace(config, early_stop=True), (0.0, 1.0))

@@ -343,3 +343,23 @@ def test_early_stop_flag_is_recorded_and_never_weaker(two_models, tfds_mnist_dir
     assert final['config']['early_stop'] is False and early['config']['early_stop'] is True
     assert 'first fooling iterate' in early['description']
     assert all(e <= f for e, f in zip(early['correct'], final['correct']))  # '0' < '1'
+
+
+@needs_mnist
+def test_bfloat16_gradients_are_recorded_and_never_mistaken_for_float32(two_models,
+                                                                      tfds_mnist_dir, tmp_path):
+  out = str(tmp_path / 'eval')
+  args = [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+          '--num_examples=20', '--suite=paper_whitebox', f'--output_dir={out}']
+  run_main(eval_main, args)
+  fp32 = {a['name']: a for a in _results(out)['attacks']}
+  assert 'precision' not in fp32['pgd40_xent']['config']  # as before the setting existed
+  run_main(eval_main, args + ['--attack_precision=bfloat16'])  # same folder: not reused
+  bf16 = {a['name']: a for a in _results(out)['attacks']}
+  for name in ('pgd40_xent', 'pgd40_cw'):
+    assert bf16[name]['config']['precision'] == 'bfloat16', name
+    assert 'bfloat16 gradients' in bf16[name]['description']
+  assert bf16['clean']['correct'] == fp32['clean']['correct']  # scored on the float32 model
+  run_main(eval_main, args + ['--attack_precision=bfloat16', '--early_stop'])  # confirmed stops
+  both = {a['name']: a for a in _results(out)['attacks']}['pgd40_xent']['config']
+  assert both['precision'] == 'bfloat16' and both['early_stop'] is True

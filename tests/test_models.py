@@ -8,6 +8,8 @@ import tensorflow as tf
 from madry_compat import build_model
 from madry_compat import mnist_cnn
 from madry_compat import wide_resnet
+from madry_compat.checkpoint import precision_twin
+from madry_compat.precision import model_precision
 
 
 def test_mnist_cnn_parameters_shapes_and_init():
@@ -127,3 +129,19 @@ def test_forward_flops_of_the_mnist_cnn_by_hand():
   conv2 = 14 * 14 * (5 * 5 * 32) * 64      # after 2x2 pooling
   dense = 7 * 7 * 64 * 1024 + 1024 * 10
   assert forward_flops(build_model('mnist')) == 2 * (conv1 + conv2 + dense)
+
+
+@pytest.mark.parametrize('dataset', ['mnist', 'cifar10'])
+def test_precision_twin_has_the_weights_and_computes_in_bfloat16(dataset):
+  model = build_model(dataset, depth=10, width=1)
+  twin = precision_twin(model, dataset, 'bfloat16')
+  assert (model_precision(model), model_precision(twin)) == ('float32', 'bfloat16')
+  assert len(twin.weights) == len(model.weights)
+  for a, b in zip(model.weights, twin.weights):
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+  shape = (4,) + tuple(model.input_shape[1:])
+  x = tf.random.stateless_uniform(shape, seed=[3, 4], maxval=1.0 if dataset == 'mnist' else 255.0)
+  ref, low = model(x).numpy(), twin(x)
+  assert low.dtype == tf.float32  # float32 logits either way
+  assert np.abs(low.numpy() - ref).max() <= 0.05 * np.abs(ref).max() + 1e-2  # bfloat16 rounding
+  assert np.abs(low.numpy() - ref).max() > 0  # really computed in another precision

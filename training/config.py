@@ -9,6 +9,7 @@ from typing import Optional
 
 from data_input.specs import get_spec
 from run_support.errors import UserError
+from run_support.precisions import PRECISIONS
 from run_support.strategies import STRATEGIES
 
 # Madry's training configs (mnist_challenge / cifar10_challenge config.json + train.py),
@@ -27,9 +28,6 @@ DATASET_DEFAULTS = {
 # ||Z||_F is then weighed by beta / B, the same objective divided by B. 'batch_loss': beta
 # ||Z||_F added to whatever the reduction gives (under 'mean' a B times stronger squeeze).
 BETA_UNITS = ('summed_xent', 'batch_loss')
-
-# Training compute precision: float32, or bfloat16 (Keras mixed_bfloat16; madry_compat/precision.py).
-PRECISIONS = ('float32', 'bfloat16')
 
 # Fields that define what a run computes; a resumed run must agree on all of them.
 # train_steps is not one: a finished run may be extended (--train_steps larger).
@@ -196,9 +194,6 @@ def validate(cfg):
          'shapes that XLA cannot compile')
   _check(cfg.precision in PRECISIONS,
          f'--precision must be one of {", ".join(PRECISIONS)}, got {cfg.precision}')
-  _check(not (cfg.precision == 'bfloat16' and cfg.adv_train),
-         '--precision=bfloat16 does not work with --adv_train: attacks run in float32 until '
-         'bfloat16 gradients are shown to give the same robust accuracy')
   _check(not (cfg.jit_compile and cfg.strategy != 'default'),
          f'--jit_compile works only with --strategy=default, got --strategy={cfg.strategy}')
   _check(cfg.strategy in STRATEGIES,

@@ -107,7 +107,7 @@ def training_attack(model, spec, cfg):
     return None
   config = PGDConfig(name='training_pgd', epsilon=cfg.adv_epsilon, step_size=cfg.adv_step_size,
                      steps=cfg.adv_steps, random_start=cfg.adv_random_start, loss='xent',
-                     model_training=cfg.adv_bn_training)
+                     model_training=cfg.adv_bn_training, precision=cfg.precision)
   return Attack(model, config, (0.0, spec.pixel_max), score=False)
 
 
