@@ -26,3 +26,17 @@ class SymmetricChannelPad(keras.layers.Layer):
 
   def get_config(self):
     return {**super().get_config(), 'pad': self.pad}
+
+
+@keras.saving.register_keras_serializable(package='madry_compat')
+class BiasAddConv2D(keras.layers.Conv2D):
+  """Conv2D adding its bias with TensorFlow's BiasAdd (Madry's `conv2d(...) + b` in TF1)
+  instead of Keras' broadcast add: the same function, but its bias gradient is one
+  BiasAddGrad instead of a generic reduction, and oneDNN fuses conv, bias and ReLU. MNIST
+  training steps run about 6-8% faster on this CPU (docs/benchmarks.md)."""
+
+  def call(self, inputs):
+    outputs = self.convolution_op(inputs, self.kernel)
+    if self.use_bias:
+      outputs = tf.nn.bias_add(outputs, self.bias)
+    return outputs if self.activation is None else self.activation(outputs)

@@ -5,6 +5,8 @@ Input: (N, 28, 28, 1) floats in [0, 1]; output: logits. 3,274,634 parameters.
 
 import keras
 
+from madry_compat.layers import BiasAddConv2D
+
 # Madry's variables are unnamed tf.Variables, so their checkpoint names are positional:
 # Variable, Variable_1, ..., Variable_7 = (kernel, bias) of these layers, in this order.
 TF1_LAYER_ORDER = ('conv1', 'conv2', 'fc1', 'fc2')
@@ -25,9 +27,9 @@ def build_mnist_cnn(num_classes=10, name='madry_mnist_cnn'):
   init = dict(kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
               bias_initializer=keras.initializers.Constant(0.1))
   inputs = keras.Input((28, 28, 1), name='image')
-  x = keras.layers.Conv2D(32, 5, padding='same', activation='relu', name='conv1', **init)(inputs)
+  x = BiasAddConv2D(32, 5, padding='same', activation='relu', name='conv1', **init)(inputs)
   x = keras.layers.MaxPooling2D(2, 2, padding='same', name='pool1')(x)
-  x = keras.layers.Conv2D(64, 5, padding='same', activation='relu', name='conv2', **init)(x)
+  x = BiasAddConv2D(64, 5, padding='same', activation='relu', name='conv2', **init)(x)
   x = keras.layers.MaxPooling2D(2, 2, padding='same', name='pool2')(x)
   x = keras.layers.Flatten(name='flatten')(x)
   x = keras.layers.Dense(1024, activation='relu', name='fc1', **init)(x)
