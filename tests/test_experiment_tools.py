@@ -1,5 +1,5 @@
-"""The paper-budget study's tools on tiny runs: learning curves from saved checkpoints, and
-shipping a run in Madry's format."""
+"""The paper-budget study's tools on tiny runs: learning curves from saved checkpoints, the
+bfloat16-gradient comparison, and shipping a run in Madry's format."""
 
 import json
 import os
@@ -71,3 +71,22 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
   assert (out / 'robustness_vs_epsilon.png').stat().st_size > 0
   # The eps 0.1 evaluation lives in its own folder beside the model's other results.
   assert os.path.isfile(os.path.join(ls, 'eval', 'first8_eps0.1', 'results.json'))
+
+
+@needs_mnist
+def test_bf16_gradients_compares_both_precisions_on_the_same_examples(two_models,
+                                                                      tfds_mnist_dir, tmp_path):
+  out = tmp_path / 'bf16'
+  _run(['experiments/bf16_gradients.py', f'--models=ls={two_models["ls"]}', '--num_examples=10',
+        f'--data_dir={tfds_mnist_dir}', f'--output={out}'])
+  rows = json.load(open(out / 'bf16_gradients.json'))['models']['ls']
+  assert [(r['attack'], r['protocol']) for r in rows] == [
+      ('pgd40_xent', 'final'), ('pgd40_cw', 'final'), ('pgd40_xent', 'early_stop'),
+      ('pgd40_cw', 'early_stop')]
+  for r in rows:  # the paired counts explain the difference of the two accuracies
+    assert round(10 * (r['bfloat16'] - r['float32'])) == (r['broken_by_float32_only']
+                                                          - r['broken_by_bfloat16_only'])
+    assert (r['float32_seed1'] is None) == (r['protocol'] == 'early_stop')
+  recorded = json.load(open(out / 'ls' / 'bfloat16_final' / 'results.json'))['attacks']
+  assert {a['config'].get('precision') for a in recorded if a['name'] != 'clean'} == {'bfloat16'}
+  assert '| ls | pgd40_xent | final |' in open(out / 'bf16_gradients.md').read()
