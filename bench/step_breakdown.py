@@ -1,36 +1,67 @@
-"""Benchmark: where a training step of Madry's MNIST CNN spends its time, to explain the
-gap between training FLOP/s and the machine's matmul peak.
+"""Benchmark: where a training step of Madry's MNIST CNN spends its time, and what adding
+the conv biases with TensorFlow's BiasAdd (madry_compat.layers.BiasAddConv2D, Madry's TF1
+op) gains over Keras' Conv2D, whose broadcast add needs a generic reduction for the bias
+gradient and keeps oneDNN from fusing conv, bias and ReLU.
 
-Times, per batch size, compiled functions that do progressively more of a step: the
-forward pass; forward and backward (gradients, no update); the full step with Adam; and
-the full step under XLA. Medians of --repeats, images/s and GFLOP/s (FLOPs counted as in
-train_throughput.py: F forward, 3F forward + backward).
+Both networks (same weights) run compiled functions that do progressively more of a step:
+the forward pass; forward and backward (gradients, no update); the full step with Adam;
+the full step under XLA. Every (network, stage) is timed round-robin, --repeats times;
+medians, all repeats, and images/s and GFLOP/s (F forward, 3F forward + backward).
 
   python bench/step_breakdown.py --batch_sizes=50,200 --repeats=5
+
+Prints Markdown (paste into docs/benchmarks.md) and writes --output JSON.
 """
 
 import os
+import platform
 import statistics
+import sys
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app  # pylint: disable=g-import-not-at-top
-from absl import flags
+from absl import flags  # pylint: disable=g-import-not-at-top
 import keras
 import numpy as np
 import tensorflow as tf
 
+from bench.idle import define_idle_flag
+from bench.idle import load_record
+from bench.idle import require_idle_machine
 from madry_compat import build_model
 from madry_compat.flops import forward_flops
+from madry_compat.layers import BiasAddConv2D
+from run_support import cli
+from run_support.atomic_io import write_json_atomic
+from run_support.errors import UserError
 
-flags.DEFINE_list('batch_sizes', ['50', '200'], 'Batch sizes (Madry: 50).')
-flags.DEFINE_integer('repeats', 5, 'Timed repeats; medians are reported.')
-flags.DEFINE_integer('steps', 30, 'Calls per timed repeat.')
 FLAGS = flags.FLAGS
+OURS, KERAS = 'BiasAdd convs (ours)', "Keras Conv2D's broadcast-add bias"
 
 
-def _stages(model, optimizer):
+def define_flags():
+  flags.DEFINE_list('batch_sizes', ['50', '200'], 'Batch sizes (Madry: 50).')
+  flags.DEFINE_integer('repeats', 5, 'Timed repeats, round-robin; medians are reported.')
+  flags.DEFINE_integer('steps', 30, 'Calls per timed repeat.')
+  flags.DEFINE_string('output', 'bench/results/step_breakdown.json', 'JSON results.')
+  define_idle_flag()
+
+
+def _keras_conv_twin(model):
+  """The same network and weights with Keras' own Conv2D in place of BiasAddConv2D."""
+  def clone(layer):
+    cls = keras.layers.Conv2D if isinstance(layer, BiasAddConv2D) else type(layer)
+    return cls.from_config(layer.get_config())
+  twin = keras.models.clone_model(model, clone_function=clone)
+  twin.set_weights(model.get_weights())
+  return twin
+
+
+def _stages(model):
+  optimizer = keras.optimizers.Adam(1e-4)
+  optimizer.build(model.trainable_variables)
   loss_of = lambda x, y: tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
       y, model(x, training=True)))
 
@@ -52,32 +83,64 @@ def _stages(model, optimizer):
           'full step, XLA': (tf.function(step, jit_compile=True), 3)}
 
 
+def _time(fn, x, y):
+  start = time.perf_counter()
+  for _ in range(FLAGS.steps):
+    out = fn(x, y)
+  tf.nest.map_structure(lambda t: t.numpy(), out)
+  return FLAGS.steps * int(x.shape[0]) / (time.perf_counter() - start)
+
+
 def main(argv):
-  del argv
-  model = build_model('mnist')
-  optimizer = keras.optimizers.Adam(1e-4)
-  optimizer.build(model.trainable_variables)
-  f = forward_flops(model)
-  stages = _stages(model, optimizer)
-  print(f'forward FLOPs per image: {f / 1e6:.1f} M')
-  print('| batch | stage | images/s (median) | GFLOP/s |')
-  print('|---|---|---|---|')
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  busy = require_idle_machine(FLAGS.allow_busy)
+  start_load = os.getloadavg()
+  ours = build_model('mnist')
+  networks = {OURS: ours, KERAS: _keras_conv_twin(ours)}
+  stages = {name: _stages(model) for name, model in networks.items()}
+  f = forward_flops(ours)
+  results = []
   for batch in (int(b) for b in FLAGS.batch_sizes):
     rng = np.random.default_rng(0)
     x = tf.constant(rng.random((batch, 28, 28, 1), np.float32))
     y = tf.constant(rng.integers(0, 10, batch), tf.int64)
-    for name, (fn, passes) in stages.items():
+    jobs = [(net, stage, fn, passes) for net, by_stage in stages.items()
+            for stage, (fn, passes) in by_stage.items()]
+    for _, _, fn, _ in jobs:
       tf.nest.map_structure(lambda t: t.numpy(), fn(x, y))  # trace and warm up
-      rates = []
-      for _ in range(FLAGS.repeats):
-        start = time.perf_counter()
-        for _ in range(FLAGS.steps):
-          out = fn(x, y)
-        tf.nest.map_structure(lambda t: t.numpy(), out)
-        rates.append(FLAGS.steps * batch / (time.perf_counter() - start))
-      rate = statistics.median(rates)
-      print(f'| {batch} | {name} | {rate:.0f} | {rate * passes * f / 1e9:.1f} |')
+    rates = {(net, stage): [] for net, stage, _, _ in jobs}
+    for _ in range(FLAGS.repeats):
+      for net, stage, fn, _ in jobs:
+        rates[(net, stage)].append(_time(fn, x, y))
+    for net, stage, _, passes in jobs:
+      rate = statistics.median(rates[(net, stage)])
+      results.append({'batch': batch, 'network': net, 'stage': stage, 'images_per_sec': rate,
+                      'gflops_per_sec': rate * passes * f / 1e9,
+                      'all_repeats': rates[(net, stage)]})
+  rate = {(r['batch'], r['network'], r['stage']): r['images_per_sec'] for r in results}
+  if busy:
+    print('NOT A BENCHMARK: the cores were busy')
+  print(f'forward FLOPs per image: {f / 1e6:.1f} M')
+  print(f'| batch | stage | {OURS}, images/s | {KERAS}, images/s | ratio | GFLOP/s (ours) | all repeats (ours; Keras) |')
+  print('|---|---|---|---|---|---|---|')
+  for r in (r for r in results if r['network'] == OURS):
+    other = rate[(r['batch'], KERAS, r['stage'])]
+    keras_runs = next(k['all_repeats'] for k in results if k['network'] == KERAS
+                      and (k['batch'], k['stage']) == (r['batch'], r['stage']))
+    print(f'| {r["batch"]} | {r["stage"]} | {r["images_per_sec"]:.0f} | {other:.0f} | '
+          f'{r["images_per_sec"] / other:.2f}x | {r["gflops_per_sec"]:.1f} | '
+          f'{", ".join(f"{v:.0f}" for v in r["all_repeats"])}; '
+          f'{", ".join(f"{v:.0f}" for v in keras_runs)} |')
+  os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
+  write_json_atomic(FLAGS.output, {
+      'benchmark': not busy, **load_record(start_load),
+      'machine': {'platform': platform.platform(), 'processor': platform.processor(),
+                  'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
+      'repeats': FLAGS.repeats, 'steps_per_repeat': FLAGS.steps,
+      'forward_flops_per_image': f, 'results': results})
 
 
 if __name__ == '__main__':
-  app.run(main)
+  define_flags()
+  cli.run(main)

@@ -4,11 +4,14 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from bench import idle
+from bench.step_breakdown import _keras_conv_twin
 from conftest import REPO_ROOT
 from conftest import needs_mnist
+from madry_compat import build_model
 
 
 def test_busy_cores_stop_a_benchmark_unless_allowed(monkeypatch, capsys):
@@ -25,9 +28,7 @@ def test_busy_cores_stop_a_benchmark_unless_allowed(monkeypatch, capsys):
 def test_madry_tf1_peer_computes_our_model_and_attacks_within_the_ball():
   """The TF1-graph peer (bench/madry_tf1.py) must be the same network as ours, or the
   speed comparison compares different work."""
-  import numpy as np  # pylint: disable=g-import-not-at-top
   from bench.madry_tf1 import MadryMnistTF1  # pylint: disable=g-import-not-at-top
-  from madry_compat import build_model  # pylint: disable=g-import-not-at-top
   from madry_compat.mnist_cnn import TF1_LAYER_ORDER  # pylint: disable=g-import-not-at-top
   model = build_model('mnist')
   peer = MadryMnistTF1()
@@ -61,3 +62,12 @@ def test_attack_seconds_times_every_verdict_attack(two_models, tfds_mnist_dir, t
                    'tr_mifgsm100_xent', 'tr_pgd100_one_restart_xent']
   assert all(len(r['all_repeats']) == 2 and 0 <= r['accuracy'] <= 1 for r in doc['results'])
   assert '| pgd40_xent |' in result.stdout
+
+
+def test_step_breakdown_compares_the_same_network_with_keras_convs():
+  ours = build_model('mnist')
+  twin = _keras_conv_twin(ours)
+  assert [type(l).__name__ for l in twin.layers if 'conv' in l.name] == ['Conv2D', 'Conv2D']
+  assert [type(l).__name__ for l in ours.layers if 'conv' in l.name] == ['BiasAddConv2D'] * 2
+  x = np.random.default_rng(0).random((4, 28, 28, 1), np.float32)
+  np.testing.assert_allclose(twin(x).numpy(), ours(x).numpy(), rtol=1e-5, atol=1e-5)
