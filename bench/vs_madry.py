@@ -130,8 +130,8 @@ def _attack_batches(x, y, size):
 def _our_attack_job(label, model, config, x, y, batch_size, flops):
   """Our attack of `config`, its gradients from `model` in config.precision (bfloat16: a
   copy with the same weights), every x_adv scored on the float32 `model`."""
-  crafting = model if config.precision == 'float32' else precision_twin(model, 'mnist',
-                                                                         config.precision)
+  precision = getattr(config, 'precision', 'float32')  # PGD's; the other attacks are float32
+  crafting = model if precision == 'float32' else precision_twin(model, 'mnist', precision)
   predict = make_predict_fn(model)
   attack = make_attack(crafting, config, (0.0, 1.0), float32_predict=predict)
   batches = [(tf.constant(a), tf.constant(b)) for a, b in _attack_batches(x, y, batch_size)]

@@ -33,7 +33,7 @@ class BiasAddConv2D(keras.layers.Conv2D):
   """Conv2D adding its bias with TensorFlow's BiasAdd (Madry's `conv2d(...) + b` in TF1)
   instead of Keras' broadcast add: the same function, but its bias gradient is one
   BiasAddGrad instead of a generic reduction, and oneDNN fuses conv, bias and ReLU. MNIST
-  training steps run about 6-8% faster on this CPU (docs/benchmarks.md)."""
+  training steps run 6-7% faster on this CPU (docs/benchmarks.md)."""
 
   def call(self, inputs):
     outputs = self.convolution_op(inputs, self.kernel)

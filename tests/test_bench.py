@@ -64,6 +64,28 @@ def test_attack_seconds_times_every_verdict_attack(two_models, tfds_mnist_dir, t
   assert '| pgd40_xent |' in result.stdout
 
 
+@needs_mnist
+def test_vs_madry_times_every_job_and_scores_bfloat16_attacks_in_float32(two_models,
+                                                                         tfds_mnist_dir,
+                                                                         tmp_path):
+  out = tmp_path / 'vs_madry.json'
+  result = subprocess.run(
+      [sys.executable, 'bench/vs_madry.py', f'--model_dir={two_models["natural"]}',
+       f'--data_dir={tfds_mnist_dir}', '--repeats=1', '--train_steps=1', '--adv_train_steps=1',
+       '--eval_images=10', '--eval_batch_size=10', '--batch_sizes=10', '--nolibrary_peers',
+       '--allow_busy', f'--output={out}'], cwd=REPO_ROOT, capture_output=True, text=True,
+      timeout=900)
+  assert result.returncode == 0, result.stderr[-3000:]
+  doc = json.loads(out.read_text())
+  jobs = {r['label']: r for r in doc['results']}
+  assert 'ours, PGD-40 adversarial training, bfloat16' in jobs
+  for label in ('ours, PGD-40, final iterate, bfloat16 gradients',
+                'ours, PGD-40, early stop, bfloat16 gradients'):
+    assert 0 <= jobs[label]['robust_accuracy'] <= 1
+  assert doc['benchmark'] is False or doc['load_average_at_start'][0] <= 0.5
+  assert {r['peer'] for r in doc['ratios']} >= {"Madry's loop (TF1 graph), natural"}
+
+
 def test_step_breakdown_compares_the_same_network_with_keras_convs():
   ours = build_model('mnist')
   twin = _keras_conv_twin(ours)
