@@ -145,8 +145,8 @@ def test_eval_autoattack_suite_is_the_standard_chain_on_still_robust_points(
   attacked = {}
   real_make_attack = runner.make_attack
 
-  def recording_make_attack(model, config, clip_range):
-    attack = real_make_attack(model, config, clip_range)
+  def recording_make_attack(model, config, clip_range, **kwargs):
+    attack = real_make_attack(model, config, clip_range, **kwargs)
 
     def run(x, y, seed=0):
       attacked[config.name] = attacked.get(config.name, 0) + len(y)

@@ -101,7 +101,7 @@ def _nine_examples():
 
 def _black_box_result(monkeypatch, fake, target_predict, cache=None, restarts=3,
                       source=('0' * 64)):
-  monkeypatch.setattr(runner, 'make_attack', lambda *args: fake)
+  monkeypatch.setattr(runner, 'make_attack', lambda *args, **kwargs: fake)
   config = PGDConfig(name='bb', epsilon=0.3, step_size=0.01, steps=2, restarts=restarts)
   return runner.attack_result(target_predict, None, planned(config, 'black-box', MNIST),
                               {'dataset': 'mnist', 'weights_sha256': source}, _nine_examples(),
