@@ -28,6 +28,11 @@ def _attack_code_sha256():
   return digest.hexdigest()
 
 
+# Hashed once, when the process imports this module beside the attacks it runs: editing
+# attacks/ during a long evaluation must not change the keys its later attacks look under.
+ATTACK_CODE_SHA256 = _attack_code_sha256()
+
+
 def images_sha256(images, labels):
   """A hash of the exact test examples an attack ran on."""
   digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
@@ -40,7 +45,6 @@ class TransferCache:
 
   def __init__(self, folder):
     self.folder = folder
-    self._code = _attack_code_sha256()
 
   def key(self, source_state, config_record, seed, batch_size, examples_sha256):
     """The entry name of one black-box attack run. The source counts by its weights (and
@@ -48,7 +52,7 @@ class TransferCache:
     source = {k: source_state.get(k) for k in ('dataset', 'weights_sha256')}
     config = {k: v for k, v in config_record.items() if k not in ('name', 'source')}
     identity = {'source': source, 'config': config, 'seed': seed, 'batch_size': batch_size,
-                'examples': examples_sha256, 'attack_code': self._code}
+                'examples': examples_sha256, 'attack_code': ATTACK_CODE_SHA256}
     text = json.dumps(identity, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 

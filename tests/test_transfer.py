@@ -151,6 +151,17 @@ def test_transfer_cache_recrafts_a_damaged_entry(monkeypatch, tmp_path):
   assert len(again.calls) == 6 and not result.correct.any()
 
 
+def test_transfer_cache_keys_by_the_attack_code_this_process_loaded(monkeypatch, tmp_path):
+  """Editing attacks/ while a long evaluation runs must not move its later keys."""
+  from evaluation import transfer_cache
+  args = ({'dataset': 'mnist', 'weights_sha256': '0' * 64}, {'name': 'a', 'eps': 0.3}, 0, 10, 'x')
+  before = TransferCache(str(tmp_path)).key(*args)
+  (tmp_path / 'edited.py').write_text('# new attack code\n')
+  monkeypatch.setattr(transfer_cache, '_ATTACKS_DIR', str(tmp_path))
+  assert transfer_cache._attack_code_sha256() != transfer_cache.ATTACK_CODE_SHA256
+  assert TransferCache(str(tmp_path)).key(*args) == before
+
+
 @needs_mnist
 def test_transfer_suite_end_to_end(two_models, tfds_mnist_dir, tmp_path):
   out = str(tmp_path / 'eval')
