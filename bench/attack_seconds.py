@@ -13,18 +13,15 @@ Prints Markdown (paste into docs/benchmarks.md) and writes --output JSON.
 
 import dataclasses
 import os
-import platform
 import statistics
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 from absl import flags  # pylint: disable=g-import-not-at-top
-import tensorflow as tf
 
+from bench.idle import BenchRun
 from bench.idle import define_idle_flag
-from bench.idle import load_record
-from bench.idle import require_idle_machine
 from data_input import loader
 from data_input.specs import get_spec
 from evaluation.accuracy import correct_per_example
@@ -83,8 +80,7 @@ def _run_once(model, source, test, n):
 def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
-  busy = require_idle_machine(FLAGS.allow_busy)
-  start_load = os.getloadavg()
+  run = BenchRun(FLAGS.allow_busy)
   models = [load_model_folder(d, 'mnist', '--model_dirs') for d in FLAGS.model_dirs]
   source = load_model_folder(FLAGS.source_dir, 'mnist', '--source_dir')
   test = loader.load_split('mnist', 'test', FLAGS.data_dir, FLAGS.manual_dir)
@@ -100,18 +96,14 @@ def main(argv):
       results.append({'model': model.state(), 'attack': name,
                       'seconds_median': statistics.median(seconds), 'all_repeats': seconds,
                       'accuracy': runs[model.path][-1][name][1]})
-  if busy:
-    print('NOT A BENCHMARK: the cores were busy')
+  run.warn_if_busy()
   print(f'| model | attack | seconds on {n} images (median of {FLAGS.repeats}) | accuracy after '
         '| all repeats |\n|---|---|---|---|---|')
   for r in results:
     print(f'| {os.path.basename(r["model"]["path"])} | {r["attack"]} | {r["seconds_median"]:.1f} '
           f'| {r["accuracy"]:.1%} | {", ".join(f"{s:.1f}" for s in r["all_repeats"])} |')
   os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {
-      'benchmark': not busy, **load_record(start_load),
-      'machine': {'platform': platform.platform(), 'processor': platform.processor(),
-                  'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
+  write_json_atomic(FLAGS.output, {**run.record(),
       'num_examples': n, 'repeats': FLAGS.repeats, 'source': source.state(),
       'results': results})
 

@@ -1,17 +1,14 @@
 """Benchmarks are figures only on an idle machine: refuse (or mark) a run on busy cores."""
 
 import os
+import platform
 import sys
 
 from absl import flags
+import tensorflow as tf
 
 # A 1-minute load average above this share of the cores means something else is running.
 BUSY_SHARE = 0.25
-
-
-def load_record(start_load):
-  """The load averages (1, 5, 15 min) before and after a run, for its output."""
-  return {'load_average_at_start': list(start_load), 'load_average_at_end': list(os.getloadavg())}
 
 
 def require_idle_machine(allow_busy=False):
@@ -31,3 +28,24 @@ def define_idle_flag():
   """--allow_busy, for every benchmark script."""
   flags.DEFINE_bool('allow_busy', False, 'Run even when the load average says the cores are '
                     'busy (the output is then marked as not a benchmark).')
+
+
+class BenchRun:
+  """One benchmark run: refuses busy cores at its start (unless `allow_busy`) and records
+  the conditions it ran under, so its output says whether it is a figure."""
+
+  def __init__(self, allow_busy=False):
+    self.busy = require_idle_machine(allow_busy)
+    self._start_load = os.getloadavg()
+
+  def warn_if_busy(self):
+    if self.busy:
+      print('NOT A BENCHMARK: the cores were busy (see load_average_at_start)')
+
+  def record(self):
+    """The fields every benchmark's JSON starts with: whether it is one, the load averages
+    (1, 5, 15 min) before and after, and the machine."""
+    return {'benchmark': not self.busy, 'load_average_at_start': list(self._start_load),
+            'load_average_at_end': list(os.getloadavg()),
+            'machine': {'platform': platform.platform(), 'processor': platform.processor(),
+                        'cpus': os.cpu_count(), 'tensorflow': tf.__version__}}

@@ -10,7 +10,6 @@ Prints a Markdown table (paste into docs/benchmarks.md) and writes --output JSON
 
 import json
 import os
-import platform
 import statistics
 import time
 
@@ -23,9 +22,8 @@ import tensorflow as tf
 
 from attacks import Attack
 from attacks import PGDConfig
+from bench.idle import BenchRun
 from bench.idle import define_idle_flag
-from bench.idle import load_record
-from bench.idle import require_idle_machine
 from madry_compat import build_model
 
 flags.DEFINE_integer('batch_size', 200, 'Images per batch (Madry: 200).')
@@ -87,8 +85,7 @@ def _trace(make, steps, x, y):
 
 
 def main(_):
-  busy = require_idle_machine(FLAGS.allow_busy)
-  start_load = os.getloadavg()
+  run = BenchRun(FLAGS.allow_busy)
   x, y = _inputs(FLAGS.batch_size)
   model = build_model('mnist')
   ours, ours_all = _throughput(_ours(model, FLAGS.steps), x, y)
@@ -97,10 +94,7 @@ def main(_):
            for name, make, steps_list in (('ours', _ours, (10, 1000)),
                                           ('cleverhans', _cleverhans, (10, 100, 1000)))
            for steps in steps_list}
-  result = {
-      'benchmark': not busy, **load_record(start_load),
-      'machine': {'platform': platform.platform(), 'processor': platform.processor(),
-                  'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
+  result = {**run.record(),
       'settings': {'batch_size': FLAGS.batch_size, 'batches': FLAGS.batches,
                    'repeats': FLAGS.repeats, 'steps': FLAGS.steps},
       'pgd_images_per_sec': {'ours_median': ours, 'ours_all': ours_all,
@@ -111,8 +105,7 @@ def main(_):
   os.makedirs(os.path.dirname(FLAGS.output) or ".", exist_ok=True)
   with open(FLAGS.output, "w") as f:
     json.dump(result, f, indent=2)
-  if busy:
-    print('NOT A BENCHMARK: the cores were busy')
+  run.warn_if_busy()
   print(f'| PGD-{FLAGS.steps}, batch {FLAGS.batch_size} | images/s (median of {FLAGS.repeats}) |')
   print('|---|---|')
   print(f'| ours (attacks.Attack) | {ours:.1f} |')

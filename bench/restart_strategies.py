@@ -16,7 +16,6 @@ differs. Needs a model that is partly robust at --epsilon.
 
 import json
 import os
-import platform
 import statistics
 import time
 
@@ -25,13 +24,11 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 import numpy as np
-import tensorflow as tf
 
 from attacks import Attack
 from attacks import PGDConfig
+from bench.idle import BenchRun
 from bench.idle import define_idle_flag
-from bench.idle import load_record
-from bench.idle import require_idle_machine
 from data_input import loader
 from data_input.specs import get_spec
 from evaluation.model_io import load_model_folder
@@ -80,8 +77,7 @@ def _strategies(model):
 
 
 def main(_):
-  busy = require_idle_machine(FLAGS.allow_busy)
-  start_load = os.getloadavg()
+  run = BenchRun(FLAGS.allow_busy)
   spec = get_spec('mnist')
   model = load_model_folder(FLAGS.model_dir, 'mnist').model
   test = loader.load_split('mnist', 'test', manual_dir=FLAGS.manual_dir)
@@ -99,10 +95,7 @@ def main(_):
       times[name].append(time.perf_counter() - start)
   medians = {name: statistics.median(t) for name, t in times.items()}
   base = medians['in-graph compaction']
-  result = {
-      'benchmark': not busy, **load_record(start_load),
-      'machine': {'platform': platform.platform(), 'cpus': os.cpu_count(),
-                  'tensorflow': tf.__version__},
+  result = {**run.record(),
       'settings': {k: FLAGS[k].value for k in ('model_dir', 'epsilon', 'restarts', 'steps',
                                                'batch_size', 'repeats')},
       'seconds_median': medians, 'seconds_all': times, 'robust_accuracy': robust,
@@ -111,8 +104,7 @@ def main(_):
   os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
   with open(FLAGS.output, 'w') as f:
     json.dump(result, f, indent=2)
-  if busy:
-    print('NOT A BENCHMARK: the cores were busy (see load_average_at_start)')
+  run.warn_if_busy()
   print(f'| PGD-{FLAGS.steps} x {FLAGS.restarts} restarts, eps {FLAGS.epsilon:g}, '
         f'{FLAGS.batch_size} images | seconds (median of {FLAGS.repeats}) | x in-graph | '
         'robust accuracy | all repeats |')

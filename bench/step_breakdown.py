@@ -14,7 +14,6 @@ Prints Markdown (paste into docs/benchmarks.md) and writes --output JSON.
 """
 
 import os
-import platform
 import statistics
 import sys
 import time
@@ -27,9 +26,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from bench.idle import BenchRun
 from bench.idle import define_idle_flag
-from bench.idle import load_record
-from bench.idle import require_idle_machine
 from madry_compat import build_model
 from madry_compat.flops import forward_flops
 from madry_compat.layers import BiasAddConv2D
@@ -94,8 +92,7 @@ def _time(fn, x, y):
 def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
-  busy = require_idle_machine(FLAGS.allow_busy)
-  start_load = os.getloadavg()
+  run = BenchRun(FLAGS.allow_busy)
   ours = build_model('mnist')
   networks = {OURS: ours, KERAS: _keras_conv_twin(ours)}
   stages = {name: _stages(model) for name, model in networks.items()}
@@ -119,8 +116,7 @@ def main(argv):
                       'gflops_per_sec': rate * passes * f / 1e9,
                       'all_repeats': rates[(net, stage)]})
   rate = {(r['batch'], r['network'], r['stage']): r['images_per_sec'] for r in results}
-  if busy:
-    print('NOT A BENCHMARK: the cores were busy')
+  run.warn_if_busy()
   print(f'forward FLOPs per image: {f / 1e6:.1f} M')
   print(f'| batch | stage | {OURS}, images/s | {KERAS}, images/s | ratio | GFLOP/s (ours) | all repeats (ours; Keras) |')
   print('|---|---|---|---|---|---|---|')
@@ -133,10 +129,7 @@ def main(argv):
           f'{", ".join(f"{v:.0f}" for v in r["all_repeats"])}; '
           f'{", ".join(f"{v:.0f}" for v in keras_runs)} |')
   os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {
-      'benchmark': not busy, **load_record(start_load),
-      'machine': {'platform': platform.platform(), 'processor': platform.processor(),
-                  'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
+  write_json_atomic(FLAGS.output, {**run.record(),
       'repeats': FLAGS.repeats, 'steps_per_repeat': FLAGS.steps,
       'forward_flops_per_image': f, 'results': results})
 

@@ -19,7 +19,6 @@ Prints a Markdown table (paste into docs/benchmarks.md) and writes --output JSON
 
 import dataclasses
 import os
-import platform
 import statistics
 import time
 
@@ -31,9 +30,8 @@ import numpy as np
 import tensorflow as tf
 
 from data_input.specs import get_spec
+from bench.idle import BenchRun
 from bench.idle import define_idle_flag
-from bench.idle import load_record
-from bench.idle import require_idle_machine
 from bench.peaks import matmul_peak
 from madry_compat import build_model
 from madry_compat.flops import forward_flops
@@ -110,8 +108,7 @@ def _make(dataset, label, overrides, xla=False):
 
 def main(argv):
   del argv
-  busy = require_idle_machine(FLAGS.allow_busy)
-  start_load = os.getloadavg()
+  run = BenchRun(FLAGS.allow_busy)
   peak, peak_runs = matmul_peak()
   bf16_peak, bf16_peak_runs = matmul_peak(dtype=tf.bfloat16)
   benches, models = [], {}
@@ -142,8 +139,7 @@ def main(argv):
     rows.append(f'| {bench.dataset} | {bench.label} | {rate:.1f} | {cost:.2f}x | '
                 f'{gflops:.1f} | {gflops / own_peak:.0%} | '
                 f'{", ".join(f"{r:.1f}" for r in bench.rates)} |')
-  if busy:
-    print('NOT A BENCHMARK: the cores were busy')
+  run.warn_if_busy()
   print(f'fp32 matmul peak: {peak:.1f} GFLOP/s (median; runs {", ".join(f"{r:.1f}" for r in peak_runs)})')
   print(f'bf16 matmul peak: {bf16_peak:.1f} GFLOP/s (median; runs '
         f'{", ".join(f"{r:.1f}" for r in bf16_peak_runs)})')
@@ -151,9 +147,7 @@ def main(argv):
   print('|---|---|---|---|---|---|---|')
   print('\n'.join(rows))
   os.makedirs(os.path.dirname(FLAGS.output), exist_ok=True)
-  write_json_atomic(FLAGS.output, {'benchmark': not busy, **load_record(start_load),
-               'machine': {'platform': platform.platform(), 'processor': platform.processor(),
-                           'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
+  write_json_atomic(FLAGS.output, {**run.record(),
                'matmul_peak_gflops': peak, 'matmul_runs': peak_runs,
                'bf16_matmul_peak_gflops': bf16_peak, 'bf16_matmul_runs': bf16_peak_runs,
                'models': models,

@@ -14,7 +14,6 @@ Prints Markdown (paste into docs/benchmarks.md) and writes --output JSON.
 
 import dataclasses
 import os
-import platform
 import statistics
 import time
 
@@ -27,9 +26,8 @@ import tensorflow as tf
 from attacks import APGDConfig
 from attacks import PGDConfig
 from attacks import make_attack
+from bench.idle import BenchRun
 from bench.idle import define_idle_flag
-from bench.idle import load_record
-from bench.idle import require_idle_machine
 from bench.madry_tf1 import MadryMnistTF1
 from bench.peaks import matmul_peak
 from data_input import loader
@@ -269,8 +267,7 @@ def _ratios(results):
 def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
-  busy = require_idle_machine(FLAGS.allow_busy)
-  start_load = os.getloadavg()
+  run = BenchRun(FLAGS.allow_busy)
   loaded = load_model_folder(FLAGS.model_dir, 'mnist', '--model_dir')
   train = loader.load_split('mnist', 'train', FLAGS.data_dir, FLAGS.manual_dir)
   test = loader.load_split('mnist', 'test', FLAGS.data_dir, FLAGS.manual_dir)
@@ -293,8 +290,7 @@ def main(argv):
                     'of_fp32_peak': gflops and gflops / peak,
                     'of_bf16_peak': gflops and gflops / bf16_peak})
   ratios = _ratios(results)
-  if busy:
-    print('NOT A BENCHMARK: the cores were busy')
+  run.warn_if_busy()
   print(f'matmul peaks: fp32 {peak:.1f}, bf16 {bf16_peak:.1f} GFLOP/s (medians)')
   print('| group | job | images/s (median) | robust accuracy | nominal GFLOP/s | of fp32 / bf16 peak | all repeats |')
   print('|---|---|---|---|---|---|---|')
@@ -308,10 +304,7 @@ def main(argv):
   for r in ratios:
     print(f'| {r["ours"]} | {r["peer"]} | {r["ratio"]:.2f}x |')
   os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {
-      'benchmark': not busy, **load_record(start_load),
-      'machine': {'platform': platform.platform(), 'processor': platform.processor(),
-                  'cpus': os.cpu_count(), 'tensorflow': tf.__version__},
+  write_json_atomic(FLAGS.output, {**run.record(),
       'model': loaded.state(), 'eval_images': FLAGS.eval_images, 'repeats': FLAGS.repeats,
       'matmul_peak_gflops': {'fp32': peak, 'bf16': bf16_peak, 'fp32_runs': peak_runs,
                              'bf16_runs': bf16_runs},

@@ -25,6 +25,19 @@ def test_busy_cores_stop_a_benchmark_unless_allowed(monkeypatch, capsys):
   assert idle.require_idle_machine() is False
 
 
+def test_a_busy_run_records_that_it_is_no_benchmark(monkeypatch, capsys):
+  monkeypatch.setattr(idle.os, 'cpu_count', lambda: 2)
+  monkeypatch.setattr(idle.os, 'getloadavg', lambda: (1.9, 1.5, 1.0))
+  run = idle.BenchRun(allow_busy=True)
+  monkeypatch.setattr(idle.os, 'getloadavg', lambda: (0.2, 1.1, 1.0))
+  record = run.record()
+  assert record['benchmark'] is False
+  assert record['load_average_at_start'] == [1.9, 1.5, 1.0]
+  assert record['load_average_at_end'] == [0.2, 1.1, 1.0] and record['machine']['cpus'] == 2
+  run.warn_if_busy()
+  assert 'NOT A BENCHMARK' in capsys.readouterr().out
+
+
 def test_madry_tf1_peer_computes_our_model_and_attacks_within_the_ball():
   """The TF1-graph peer (bench/madry_tf1.py) must be the same network as ours, or the
   speed comparison compares different work."""
