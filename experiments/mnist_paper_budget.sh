@@ -19,13 +19,15 @@ MNIST=${MNIST:-../shared/data/mnist}
 # natural first (the black-box source), then the noise-only row (a transfer source too);
 # natural_seed1/2 are the other members of the transfer ensemble (issue 16), trained to 20k
 # steps only: a transfer source needs a good natural model, not the paper's k.
+# alpha0.95_sigma0.3_seed1 repeats the headline row with another seed (its gap to the paper).
 ROWS="natural:mnist_alpha0_beta0_sigma0_k100k
 alpha0.95_sigma0.3:mnist_alpha0.95_beta0_sigma0.3_k100k
 sigma0.5:mnist_alpha0_beta0_sigma0.5_k100k
 natural_seed1:mnist_alpha0_beta0_sigma0_k100k:--seed=1,--train_steps=20000
 natural_seed2:mnist_alpha0_beta0_sigma0_k100k:--seed=2,--train_steps=20000
 beta2_sigma0.5:mnist_alpha0_beta2_sigma0.5_k100k
-beta0.5_sigma0.5:mnist_alpha0_beta0.5_sigma0.5_k100k"
+beta0.5_sigma0.5:mnist_alpha0_beta0.5_sigma0.5_k100k
+alpha0.95_sigma0.3_seed1:mnist_alpha0.95_beta0_sigma0.3_k100k:--seed=1"
 
 run() {
   echo "+ $*"
