@@ -18,11 +18,31 @@ def learning_rate_schedule(cfg):
   return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, values)
 
 
+class FusedAdam(keras.optimizers.Adam):
+  """Keras Adam whose per-variable update is TF's fused kernel (ResourceApplyAdam, the op
+  behind Madry's tf.train.AdamOptimizer): the same update and the same slot variables (so
+  checkpoints are unchanged), in one pass over each variable instead of a dozen elementwise
+  ops, which cost a fifth of an MNIST step at batch 50."""
+
+  def update_step(self, gradient, variable, learning_rate):
+    if self.amsgrad:
+      raise ValueError('FusedAdam has no amsgrad variant')
+    dtype = variable.dtype
+    step = tf.cast(self.iterations + 1, dtype)
+    index = self._get_variable_index(variable)
+    beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+    tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle, m=self._momentums[index].handle,
+        v=self._velocities[index].handle, beta1_power=tf.pow(beta_1, step),
+        beta2_power=tf.pow(beta_2, step), lr=tf.cast(learning_rate, dtype), beta1=beta_1,
+        beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype))
+
+
 def build_optimizer(cfg):
   """Adam (Madry's MNIST, TF1 defaults) or momentum SGD (Madry's CIFAR, not Nesterov)."""
   schedule = learning_rate_schedule(cfg)
   if cfg.optimizer == 'adam':
-    return keras.optimizers.Adam(schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    return FusedAdam(schedule, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
   return keras.optimizers.SGD(schedule, momentum=cfg.momentum, nesterov=False)
 
 
