@@ -1,11 +1,12 @@
 """Benchmark: where a training step of Madry's MNIST CNN spends its time, and what adding
 the conv biases with TensorFlow's BiasAdd (madry_compat.layers.BiasAddConv2D, Madry's TF1
 op) gains over Keras' Conv2D, whose broadcast add needs a generic reduction for the bias
-gradient and keeps oneDNN from fusing conv, bias and ReLU.
+gradient and keeps oneDNN from fusing conv, bias and ReLU; and what TF's fused Adam kernel
+(training.optimization.FusedAdam, the one train.py uses) gains over Keras 3's Adam update.
 
 Both networks (same weights) run compiled functions that do progressively more of a step:
-the forward pass; forward and backward (gradients, no update); the full step with Adam;
-the full step under XLA. Every (network, stage) is timed round-robin, --repeats times;
+the forward pass; forward and backward (gradients, no update); the full step with Keras'
+Adam; with the fused Adam; the fused step under XLA. Every (network, stage) is timed round-robin, --repeats times;
 medians, all repeats, and images/s and GFLOP/s (F forward, 3F forward + backward).
 
   python bench/step_breakdown.py --batch_sizes=50,200 --repeats=5
@@ -34,6 +35,7 @@ from madry_compat.layers import BiasAddConv2D
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
+from training.optimization import FusedAdam
 
 FLAGS = flags.FLAGS
 OURS, KERAS = 'BiasAdd convs (ours)', "Keras Conv2D's broadcast-add bias"
@@ -58,8 +60,6 @@ def _keras_conv_twin(model):
 
 
 def _stages(model):
-  optimizer = keras.optimizers.Adam(1e-4)
-  optimizer.build(model.trainable_variables)
   loss_of = lambda x, y: tf.reduce_sum(tf.nn.sparse_softmax_cross_entropy_with_logits(
       y, model(x, training=True)))
 
@@ -71,14 +71,21 @@ def _stages(model):
       loss = loss_of(x, y)
     return loss, tape.gradient(loss, model.trainable_variables)
 
-  def step(x, y):
-    loss, grads = gradients(x, y)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    return loss
+  def step_with(optimizer_class):
+    optimizer = optimizer_class(1e-4, beta_1=0.9, beta_2=0.999, epsilon=1e-8)
+    optimizer.build(model.trainable_variables)
+
+    def step(x, y):
+      loss, grads = gradients(x, y)
+      optimizer.apply_gradients(zip(grads, model.trainable_variables))
+      return loss
+    return step
 
   return {'forward': (tf.function(forward), 1), 'forward + backward': (tf.function(gradients), 3),
-          'full step (Adam)': (tf.function(step), 3),
-          'full step, XLA': (tf.function(step, jit_compile=True), 3)}
+          "full step (Keras' Adam)": (tf.function(step_with(keras.optimizers.Adam)), 3),
+          'full step (fused Adam, ours)': (tf.function(step_with(FusedAdam)), 3),
+          'full step (fused Adam), XLA': (tf.function(step_with(FusedAdam),
+                                                      jit_compile=True), 3)}
 
 
 def _time(fn, x, y):
