@@ -94,6 +94,10 @@ def _load_models(settings):
   named = [(target, f'the model at {settings.target_path()}')] + [
       (s, f'--blackbox_source {settings.source_path()}' if name is None else
        f'--transfer_sources {name}') for name, s in sources.items()]
+  for loaded, what in named[1:]:
+    if target.weights_sha256 in {m.weights_sha256 for m in loaded.members or (loaded,)}:
+      raise UserError(f'{what} is (or includes) the model under attack: attacks crafted on it '
+                      'are white-box, not black-box transfer')
   for loaded, what in named:
     if tuple(loaded.model.input_shape[1:]) != spec.image_shape:
       raise UserError(f'{what} takes inputs of shape {tuple(loaded.model.input_shape[1:])}, '

@@ -84,32 +84,49 @@ def _attack_text(entry):
           f"momentum={c['momentum']},threat=black-box")
 
 
+def transfer_sources_for(folder, entries):
+  """The --transfer_sources entries that transfer to the model in `folder`: a source that is
+  (or whose ensemble includes) the model itself would attack it white-box."""
+  own = os.path.realpath(folder)
+  return tuple(entry for entry, folders in zip(entries, parse_transfer_sources(entries).values())
+               if own not in {os.path.realpath(f) for f in folders})
+
+
 def _judge(name, folder, paper_eps):
   """The verdict row of one model (at the paper's epsilon) and its curve point there."""
-  document = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack', 'transfer'),
-                                 transfer_sources=tuple(FLAGS.transfer_sources)))
+  sources = transfer_sources_for(folder, FLAGS.transfer_sources)
+  suites = ('paper_whitebox', 'autoattack') + (('transfer',) if sources else ())
+  document = _evaluate(_settings(folder, suites=suites, transfer_sources=sources))
   by_name = {a['name']: a for a in document['attacks']}
   transfer = [a for a in document['attacks'] if a['threat'] == 'black-box']
-  strongest = min(transfer, key=lambda a: a['accuracy'])
-  source = strongest['config']['source']
   row = {'clean': document['clean_acc'], 'pgd40_xent': by_name['pgd40_xent']['accuracy'],
          'pgd40_cw': by_name['pgd40_cw']['accuracy'],
          'autoattack_after': document['autoattack']['robust_after'],
-         'best_transfer': _worst(document, 'black-box'), 'strongest_transfer': strongest['name'],
-         'strongest_transfer_attack': _attack_text(strongest),
-         'strongest_transfer_source': '+'.join(m['path'] for m in source.get('members', [source])),
+         'transfer_sources': list(sources), 'best_transfer': _worst(document, 'black-box'),
+         'strongest_transfer': None, 'strongest_transfer_attack': None,
+         'strongest_transfer_source': None,
          'transfer': {a['name']: a['accuracy'] for a in transfer},
          'worst_case': _worst(document, 'any (white-box, black-box, AutoAttack)'),
          'warnings': document['warnings'], 'model': document['model']}
+  if transfer:
+    strongest = min(transfer, key=lambda a: a['accuracy'])
+    source = strongest['config']['source']
+    row.update(strongest_transfer=strongest['name'],
+               strongest_transfer_attack=_attack_text(strongest),
+               strongest_transfer_source='+'.join(
+                   m['path'] for m in source.get('members', [source])))
   logging.info('%s: %s', name, row)
   return row, {str(paper_eps): {kind: _worst(document, kind) for kind, _ in CURVES}}
 
 
 def _curve_point(folder, verdict, eps):
   """PGD-40, AutoAttack and the model's strongest transfer attack (re-crafted) at eps."""
+  transfer = {}
+  if verdict['strongest_transfer']:
+    transfer = dict(blackbox_source=verdict['strongest_transfer_source'],
+                    attacks=(verdict['strongest_transfer_attack'],))
   doc = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack'), epsilon=eps,
-                            blackbox_source=verdict['strongest_transfer_source'],
-                            attacks=(verdict['strongest_transfer_attack'],)))
+                            **transfer))
   return {kind: _worst(doc, kind) for kind, _ in CURVES}
 
 
@@ -123,7 +140,8 @@ def _figure(report, spec, path):
     for kind, label in CURVES:
       xs = [0.0] + [e for e, v in points if v[kind] is not None]
       ys = [100 * model['verdict']['clean']] + [100 * v[kind] for _, v in points if v[kind] is not None]
-      ax.plot(xs, ys, marker='o', label=label)
+      if len(xs) > 1:  # a model with no transfer source has no transfer curve
+        ax.plot(xs, ys, marker='o', label=label)
     ax.axvline(spec.paper_attack.epsilon, color='grey', lw=0.8, ls=':')
     ax.set_title(name, fontsize=9)
     ax.set_xlabel('epsilon (L-infinity)')
@@ -145,9 +163,10 @@ def _verdict_markdown(report, paper):
     p = paper['rows'].get(name)
     paper_cell = f'{p["pgd40_xent"]:.1f} / {p["pgd40_cw"]:.1f}' if p else '-'
     chain = ' / '.join(pct(x) for x in v['autoattack_after'].values())
+    transfer = (f'{pct(v["best_transfer"])} ({v["strongest_transfer"]})'
+                if v['strongest_transfer'] else '- (no source other than itself)')
     lines.append(f'| {name} | {pct(v["clean"])} | {paper_cell} | {pct(v["pgd40_xent"])} / '
-                 f'{pct(v["pgd40_cw"])} | {chain} | {pct(v["best_transfer"])} '
-                 f'({v["strongest_transfer"]}) | **{pct(v["worst_case"])}** |')
+                 f'{pct(v["pgd40_cw"])} | {chain} | {transfer} | **{pct(v["worst_case"])}** |')
   return '\n'.join(lines) + '\n'
 
 

@@ -30,7 +30,7 @@ def world(two_models, tfds_mnist_dir, tmp_path_factory):
   from evaluation.model_io import load_model_folder  # pylint: disable=g-import-not-at-top
   from madry_compat.checkpoint import save_madry_checkpoint  # pylint: disable=g-import-not-at-top
   root = tmp_path_factory.mktemp('world')
-  paths = {'natural': two_models['natural'], 'tfds': tfds_mnist_dir, 'mnist': MNIST_DIR,
+  paths = {'natural': two_models['natural'], 'ls': two_models['ls'], 'tfds': tfds_mnist_dir, 'mnist': MNIST_DIR,
            'root': str(root)}
   paths['file'] = str(root / 'notes.txt')
   (root / 'notes.txt').write_text('precious')
@@ -92,8 +92,9 @@ CASES = {
     'eval: negative epsilon': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:eps=-0.1'], 'epsilon must be >= 0'),
     'eval: attack setting not a number': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:steps=ten'], 'invalid literal'),
     'eval: unknown attack precision': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:precision=float16'], 'precision must be one of'),
-    'eval: bfloat16 transfer attack': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--blackbox_source={natural}', '--attacks=x:precision=bfloat16,threat=black-box'], 'white-box attacks only'),
+    'eval: bfloat16 transfer attack': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--blackbox_source={ls}', '--attacks=x:precision=bfloat16,threat=black-box'], 'white-box attacks only'),
     'eval: unknown attack setting': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--attacks=x:speed=3'], 'speed does not apply to method pgd'),
+    'eval: the target as its own transfer source': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--suite=transfer', '--transfer_sources=self={natural}'], 'is (or includes) the model under attack'),
     'eval: black-box without a source': ('eval.py', ['--model_dir={natural}', '--data_dir={tfds}', '--suite=paper_blackbox'], 'need --blackbox_source'),
     'eval: missing model_dir': ('eval.py', ['--model_dir={root}/nonexistent'], 'is not a folder'),
     'eval: missing checkpoint': ('eval.py', ['--model_dir={empty}', '--dataset=mnist'], 'has no model.keras'),

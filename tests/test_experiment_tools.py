@@ -47,6 +47,17 @@ def test_ship_model_writes_a_madry_checkpoint_that_loads_with_its_card(two_model
   assert sorted(os.listdir(shipped))[:2] == ['checkpoint', 'checkpoint-150.data-00000-of-00001']
 
 
+def test_robustness_report_never_counts_a_model_as_its_own_transfer_source(tmp_path):
+  from experiments.robustness_report import transfer_sources_for  # pylint: disable=g-import-not-at-top
+  for name in 'abc':
+    (tmp_path / name).mkdir()
+  entries = [f'nat={tmp_path / "a"}', f'ens={tmp_path / "a"}+{tmp_path / "b"}',
+             f'other={tmp_path / "c"}']
+  assert transfer_sources_for(f'{tmp_path / "a"}/', entries) == (entries[2],)
+  assert transfer_sources_for(str(tmp_path / 'b'), entries) == (entries[0], entries[2])
+  assert transfer_sources_for(str(tmp_path / 'd'), entries) == tuple(entries)
+
+
 @needs_mnist
 def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tfds_mnist_dir,
                                                                   tmp_path):
