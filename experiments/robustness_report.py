@@ -198,12 +198,15 @@ def main(argv):
     paper = json.load(f)
   with open(os.path.join(FLAGS.output, VERDICT_MD), 'w') as f:
     f.write(_verdict_markdown(report, paper))
+  figure = os.path.join(FLAGS.output, CURVES_PNG)
+  _figure(report, spec, figure)  # redrawn after every curve point, so a cut-off run shows its part
   for eps in epsilons:
     for name, (folder,) in models.items():
       model = report['models'][name]
       model['curve'][str(eps)] = _curve_point(folder, model['verdict'], eps)
       write_json_atomic(report_path, report)
-  _figure(report, spec, os.path.join(FLAGS.output, CURVES_PNG))
+      _figure(report, spec, figure)
+
 
 if __name__ == '__main__':
   define_flags()
