@@ -7,7 +7,7 @@
 #   bash experiments/mnist_paper_budget.sh ship       # models/mnist/<row>/ (Madry TF1 format)
 #   bash experiments/mnist_paper_budget.sh evaluate   # the paper's protocol on all 10,000
 #   bash experiments/mnist_paper_budget.sh curves     # clean / PGD-40 at every 10k checkpoint
-#   bash experiments/mnist_paper_budget.sh verdict    # AutoAttack, transfer, eps curves (1,000)
+#   bash experiments/mnist_paper_budget.sh verdict    # AutoAttack, transfer (1,000), eps curves (500)
 #
 # RUNS (default runs/mnist_paper) holds the training runs; MNIST (default
 # ../shared/data/mnist) the four official files. Each command is printed with its wall time.
@@ -102,7 +102,7 @@ case "${1:-}" in
       if [ -f "models/mnist/$name/model.json" ]; then printf '%s=models/mnist/%s,' "$name" "$name"; fi
     done)
     run python experiments/robustness_report.py --dataset=mnist --models="${models%,}" \
-        --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 \
+        --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 --curve_num_examples=500 \
         --manual_dir="$MNIST" --transfer_cache_dir="$RUNS/transfer_cache" \
         --output=docs/results/mnist_paper_budget ;;
   *) echo "usage: $0 train|ship|evaluate|curves|verdict" >&2; exit 2 ;;

@@ -8,8 +8,9 @@ model's eval/ folder; rerunning resumes.
   python experiments/robustness_report.py --dataset=mnist \
       --models=natural=models/mnist/natural,alpha0.95_sigma0.3=models/mnist/alpha0.95_sigma0.3 \
       --transfer_sources=natural=models/mnist/natural,noise=models/mnist/sigma0.5 \
-      --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 --manual_dir=../shared/data/mnist \
-      --transfer_cache_dir=runs/transfer_cache --output=docs/results/mnist_paper_budget
+      --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 --curve_num_examples=500 \
+      --manual_dir=../shared/data/mnist --transfer_cache_dir=runs/transfer_cache \
+      --output=docs/results/mnist_paper_budget
 
 Writes robustness.json, verdict.md and robustness_vs_epsilon.png in --output.
 """
@@ -52,6 +53,10 @@ def define_flags():
   flags.DEFINE_integer('num_examples', 1000, 'The first N test images, for every number.')
   flags.DEFINE_list('curve_epsilons', ['0.1', '0.2', '0.4'], 'Epsilons besides the paper\'s '
                     'for the robustness-vs-epsilon curves.')
+  flags.DEFINE_integer('curve_num_examples', None, 'The first N test images for the curves '
+                       '(default --num_examples; AutoAttack at small epsilons is slow on '
+                       'robust models). Their point at the paper\'s epsilon is read from the '
+                       'verdict\'s per-example results on the same first N.')
   flags.DEFINE_string('manual_dir', None, 'Raw data folder (as eval.py).')
   flags.DEFINE_string('data_dir', None, 'tfds data dir (as eval.py).')
   flags.DEFINE_string('transfer_cache_dir', None, 'As eval.py: crafted transfer examples, '
@@ -66,14 +71,23 @@ def _evaluate(settings):
   return document
 
 
-def _settings(folder, **kwargs):
-  return settings_for_folder(folder, dataset=FLAGS.dataset, num_examples=FLAGS.num_examples,
+def _settings(folder, num_examples=None, **kwargs):
+  return settings_for_folder(folder, dataset=FLAGS.dataset,
+                             num_examples=num_examples or FLAGS.num_examples,
                              manual_dir=FLAGS.manual_dir, data_dir=FLAGS.data_dir,
                              transfer_cache_dir=FLAGS.transfer_cache_dir, **kwargs)
 
 
-def _worst(document, threat):
-  return next((c['accuracy'] for c in document['worst_case'] if c['threat'] == threat), None)
+def _worst(document, threat, first=None):
+  """The per-example worst case of one threat group, on all examples or the `first` N."""
+  group = next((c for c in document['worst_case'] if c['threat'] == threat), None)
+  if group is None:
+    return None
+  return group['accuracy'] if first is None else group['correct'][:first].count('1') / first
+
+
+def _curve_examples():
+  return FLAGS.curve_num_examples or FLAGS.num_examples
 
 
 def _attack_text(entry):
@@ -116,7 +130,11 @@ def _judge(name, folder, paper_eps):
                strongest_transfer_source='+'.join(
                    m['path'] for m in source.get('members', [source])))
   logging.info('%s: %s', name, row)
-  return row, {str(paper_eps): {kind: _worst(document, kind) for kind, _ in CURVES}}
+  n = _curve_examples()
+  curve = {'0': {kind: document['attacks'][0]['correct'][:n].count('1') / n
+                 for kind, _ in CURVES},  # clean accuracy, where every curve starts
+           str(paper_eps): {kind: _worst(document, kind, n) for kind, _ in CURVES}}
+  return row, curve
 
 
 def _curve_point(folder, verdict, eps):
@@ -125,8 +143,8 @@ def _curve_point(folder, verdict, eps):
   if verdict['strongest_transfer']:
     transfer = dict(blackbox_source=verdict['strongest_transfer_source'],
                     attacks=(verdict['strongest_transfer_attack'],))
-  doc = _evaluate(_settings(folder, suites=('paper_whitebox', 'autoattack'), epsilon=eps,
-                            **transfer))
+  doc = _evaluate(_settings(folder, _curve_examples(), suites=('paper_whitebox', 'autoattack'),
+                            epsilon=eps, **transfer))
   return {kind: _worst(doc, kind) for kind, _ in CURVES}
 
 
@@ -138,15 +156,15 @@ def _figure(report, spec, path):
     model = report['models'][name]
     points = sorted((float(e), v) for e, v in model['curve'].items())
     for kind, label in CURVES:
-      xs = [0.0] + [e for e, v in points if v[kind] is not None]
-      ys = [100 * model['verdict']['clean']] + [100 * v[kind] for _, v in points if v[kind] is not None]
+      xs = [e for e, v in points if v[kind] is not None]
+      ys = [100 * v[kind] for _, v in points if v[kind] is not None]
       if len(xs) > 1:  # a model with no transfer source has no transfer curve
         ax.plot(xs, ys, marker='o', label=label)
     ax.axvline(spec.paper_attack.epsilon, color='grey', lw=0.8, ls=':')
     ax.set_title(name, fontsize=9)
     ax.set_xlabel('epsilon (L-infinity)')
     ax.grid(alpha=0.3)
-  axes[0][0].set_ylabel(f'robust accuracy (%), first {report["num_examples"]} test images')
+  axes[0][0].set_ylabel(f'robust accuracy (%), first {report["curve_num_examples"]} test images')
   axes[0][-1].legend(fontsize=7)
   fig.tight_layout()
   fig.savefig(path, dpi=110)
@@ -185,7 +203,10 @@ def main(argv):
   if any(not 0 < e < spec.pixel_max for e in epsilons):
     raise UserError(f'--curve_epsilons must lie in (0, {spec.pixel_max:g})')
   os.makedirs(FLAGS.output, exist_ok=True)
+  if not 0 < _curve_examples() <= FLAGS.num_examples:
+    raise UserError(f'--curve_num_examples must lie in (0, --num_examples={FLAGS.num_examples}]')
   report = {'dataset': spec.name, 'num_examples': FLAGS.num_examples,
+            'curve_num_examples': _curve_examples(),
             'paper_epsilon': spec.paper_attack.epsilon,
             'transfer_sources': FLAGS.transfer_sources, 'models': {}}
   report_path = os.path.join(FLAGS.output, REPORT_JSON)

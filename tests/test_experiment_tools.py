@@ -65,7 +65,8 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
   natural, ls = two_models['natural'], two_models['ls']
   args = ['experiments/robustness_report.py', f'--models=ls0.5={ls}',
           f'--transfer_sources=nat={natural},ens={natural}+{natural}', '--num_examples=8',
-          '--curve_epsilons=0.1', f'--data_dir={tfds_mnist_dir}', f'--output={out}']
+          '--curve_epsilons=0.1', '--curve_num_examples=4', f'--data_dir={tfds_mnist_dir}',
+          f'--output={out}']
   _run(args)
   report = json.load(open(out / 'robustness.json'))
   verdict = report['models']['ls0.5']['verdict']
@@ -76,12 +77,16 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
                                       verdict['best_transfer'],
                                       verdict['autoattack_after']['aa_square'])
   curve = report['models']['ls0.5']['curve']
-  assert set(curve) == {'0.3', '0.1'} and set(curve['0.1']) == {'white-box', 'autoattack',
-                                                                 'black-box'}
+  assert set(curve) == {'0', '0.3', '0.1'} and set(curve['0.1']) == {'white-box', 'autoattack',
+                                                                      'black-box'}
+  # The curve's point at eps 0.3 is the verdict's per-example result on the curve's first 4.
+  document = json.load(open(os.path.join(ls, 'eval', 'first8', 'results.json')))
+  white = next(c for c in document['worst_case'] if c['threat'] == 'white-box')
+  assert curve['0.3']['white-box'] == white['correct'][:4].count('1') / 4
   assert '| ls0.5 |' in open(out / 'verdict.md').read()
   assert (out / 'robustness_vs_epsilon.png').stat().st_size > 0
   # The eps 0.1 evaluation lives in its own folder beside the model's other results.
-  assert os.path.isfile(os.path.join(ls, 'eval', 'first8_eps0.1', 'results.json'))
+  assert os.path.isfile(os.path.join(ls, 'eval', 'first4_eps0.1', 'results.json'))
 
 
 @needs_mnist
