@@ -131,9 +131,12 @@ def _judge(name, folder, paper_eps):
                    m['path'] for m in source.get('members', [source])))
   logging.info('%s: %s', name, row)
   n = _curve_examples()
-  curve = {'0': {kind: document['attacks'][0]['correct'][:n].count('1') / n
-                 for kind, _ in CURVES},  # clean accuracy, where every curve starts
-           str(paper_eps): {kind: _worst(document, kind, n) for kind, _ in CURVES}}
+  first = lambda entry: entry['correct'][:n].count('1') / n
+  at_paper_eps = {kind: _worst(document, kind, n) for kind, _ in CURVES}
+  # The transfer curve follows the one strongest attack at every epsilon (re-crafted there).
+  at_paper_eps['black-box'] = first(by_name[row['strongest_transfer']]) if transfer else None
+  curve = {'0': {kind: first(document['attacks'][0]) for kind, _ in CURVES},  # clean
+           str(paper_eps): at_paper_eps}
   return row, curve
 
 

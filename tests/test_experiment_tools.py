@@ -83,6 +83,8 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
   document = json.load(open(os.path.join(ls, 'eval', 'first8', 'results.json')))
   white = next(c for c in document['worst_case'] if c['threat'] == 'white-box')
   assert curve['0.3']['white-box'] == white['correct'][:4].count('1') / 4
+  strongest = next(a for a in document['attacks'] if a['name'] == verdict['strongest_transfer'])
+  assert curve['0.3']['black-box'] == strongest['correct'][:4].count('1') / 4
   assert '| ls0.5 |' in open(out / 'verdict.md').read()
   assert (out / 'robustness_vs_epsilon.png').stat().st_size > 0
   # The eps 0.1 evaluation lives in its own folder beside the model's other results.
