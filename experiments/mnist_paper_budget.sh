@@ -56,6 +56,8 @@ for_rows() {
 
 train_row() {
   [ -f "$RUNS/$1/final_metrics.json" ] && { echo "done: $RUNS/$1"; return; }
+  # A shipped row is trained (a fresh machine has no runs/ but the committed weights).
+  [ -f "models/mnist/$1/model.json" ] && { echo "shipped: models/mnist/$1"; return; }
   local extra=()
   [ -n "$3" ] && IFS=, read -r -a extra <<< "$3"
   run python train.py --flagfile="configs/paper/$2.cfg" --seed=0 "${extra[@]}" \
@@ -102,7 +104,7 @@ case "${1:-}" in
       if [ -f "models/mnist/$name/model.json" ]; then printf '%s=models/mnist/%s,' "$name" "$name"; fi
     done)
     run python experiments/robustness_report.py --dataset=mnist --models="${models%,}" \
-        --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 --curve_num_examples=500 \
+        --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.4,0.2 --curve_num_examples=500 \
         --manual_dir="$MNIST" --transfer_cache_dir="$RUNS/transfer_cache" \
         --output=docs/results/mnist_paper_budget ;;
   *) echo "usage: $0 train|ship|evaluate|curves|verdict" >&2; exit 2 ;;
