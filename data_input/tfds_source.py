@@ -4,6 +4,8 @@ tfds alone retries the network for minutes when files are missing, so every call
 is made only after the caller has checked that prepared data or the archives exist.
 """
 
+import contextlib
+import fcntl
 import os
 
 import numpy as np
@@ -35,11 +37,30 @@ def has_manual_archives(spec, manual_dir):
       os.path.isfile(os.path.join(manual_dir, name)) for name in spec.tfds_manual_files)
 
 
+@contextlib.contextmanager
+def _exclusive(data_dir, name):
+  """Holds an exclusive lock on `data_dir`/.`name`.lock for the duration (flock: released
+  when the holder exits, even if it dies)."""
+  os.makedirs(data_dir, exist_ok=True)
+  with open(os.path.join(data_dir, f'.{name}.lock'), 'a') as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    try:
+      yield
+    finally:
+      fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def prepare(spec, data_dir, manual_dir):
-  """Builds the tfds dataset in `data_dir`; offline from `manual_dir`'s archives when given."""
+  """Builds the tfds dataset in `data_dir`; offline from `manual_dir`'s archives when given.
+
+  Processes started together (two first trainings) would race on tfds' final rename: one
+  prepares under a lock, the others wait and then find it prepared.
+  """
   config = tfds.download.DownloadConfig(manual_dir=manual_dir, try_download_gcs=False)
   try:
-    _builder(spec, data_dir).download_and_prepare(download_config=config)
+    with _exclusive(data_dir, spec.tfds_name):
+      if not is_prepared(spec, data_dir):
+        _builder(spec, data_dir).download_and_prepare(download_config=config)
   except NonMatchingChecksumError as e:
     bad = str(e).split(', downloaded to ')[-1].split(', has wrong checksum')[0]
     raise UserError(f'checksum mismatch: {bad} is corrupted or not the official {spec.name} '

@@ -3,6 +3,7 @@
 import os
 import pickle
 import shutil
+import threading
 import time
 
 import numpy as np
@@ -17,6 +18,7 @@ from conftest import needs_cifar_subset
 from conftest import needs_mnist
 from data_input import loader
 from data_input import raw_readers
+from data_input import tfds_source
 from data_input.pipeline import TrainBatches
 from data_input.pipeline import eval_batches
 from data_input.pipeline import pad_crop_flip
@@ -39,6 +41,40 @@ def test_tfds_offline_route_prepares_mnist(tfds_mnist_dir):
   assert np.bincount(split.labels).tolist() == MNIST_TEST_LABEL_COUNTS
   scaled = loader.to_model_scale(split.images[:100], get_spec('mnist'))
   assert scaled.dtype == np.float32 and scaled.min() == 0.0 and scaled.max() == 1.0
+
+
+def test_concurrent_first_runs_prepare_the_dataset_once(tmp_path, monkeypatch):
+  """Two processes started together used to race on tfds' final rename (FileExistsError);
+  now one prepares under a lock and the other finds the dataset prepared."""
+  spec = get_spec('mnist')
+  version = str(tfds_source.tfds.builder_cls(spec.tfds_name).VERSION)
+  calls = []
+
+  class SlowBuilder:
+    def download_and_prepare(self, download_config):
+      del download_config
+      calls.append(1)
+      time.sleep(0.3)  # both threads are inside prepare() by now
+      target = tmp_path / spec.tfds_name / version
+      target.mkdir(parents=True)  # raises if the other thread got here first, as tfds does
+      (target / 'dataset_info.json').write_text('{}')
+
+  monkeypatch.setattr(tfds_source, '_builder', lambda spec, data_dir: SlowBuilder())
+  errors = []
+
+  def prepare():
+    try:
+      tfds_source.prepare(spec, str(tmp_path), manual_dir=None)
+    except Exception as e:  # pylint: disable=broad-except
+      errors.append(e)
+
+  threads = [threading.Thread(target=prepare) for _ in range(2)]
+  for t in threads:
+    t.start()
+  for t in threads:
+    t.join()
+  assert not errors and len(calls) == 1
+  assert tfds_source.is_prepared(spec, str(tmp_path))
 
 
 @needs_mnist
