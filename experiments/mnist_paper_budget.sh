@@ -4,8 +4,8 @@
 # last checkpoint, evaluation from its last finished attack).
 #
 #   bash experiments/mnist_paper_budget.sh train [ROW]  # train every row (or ROW) to its k
-#   bash experiments/mnist_paper_budget.sh ship       # models/mnist/<row>/ (Madry TF1 format)
-#   bash experiments/mnist_paper_budget.sh evaluate   # the paper's protocol on all 10,000
+#   bash experiments/mnist_paper_budget.sh ship [ROW]      # models/mnist/<row>/ (Madry TF1 format)
+#   bash experiments/mnist_paper_budget.sh evaluate [ROW]  # the paper's protocol on all 10,000
 #   bash experiments/mnist_paper_budget.sh curves     # clean / PGD-40 at every 10k checkpoint
 #   bash experiments/mnist_paper_budget.sh verdict    # AutoAttack, transfer (1,000), eps curves (500)
 #
@@ -19,7 +19,8 @@ MNIST=${MNIST:-../shared/data/mnist}
 # natural first (the black-box source), then the noise-only row (a transfer source too);
 # natural_seed1/2 are the other members of the transfer ensemble (issue 16), trained to 20k
 # steps only: a transfer source needs a good natural model, not the paper's k.
-# alpha0.95_sigma0.3_seed1 repeats the headline row with another seed (its gap to the paper).
+# alpha0.95_sigma0.3_seed1 repeats the headline row with another seed (its gap to the paper;
+# recorded, not shipped: see CHECK_ONLY).
 # madry_adv_pgd40 is Madry's PGD-40 adversarial training cut to the budget that fits here
 # (about 40 images/s on this CPU: its 100k steps would take about 29 h).
 ROWS="natural:paper/mnist_alpha0_beta0_sigma0_k100k
@@ -39,14 +40,29 @@ run() {
   echo "= $(( SECONDS - start )) s: $*"
 }
 
-# The paper's rows: those trained by their flagfile alone (no extra train.py flags).
-paper_rows() {
-  local row name flagfile extra
+# The transfer-ensemble members: sources only, never evaluated as models.
+SOURCE_ONLY="natural_seed1 natural_seed2"
+
+# Checks of a shipped row (another seed): recorded in $CHECKS/<row>/ (flags, metrics,
+# evaluations), their weights not shipped, to keep models/ near 100 MB.
+CHECK_ONLY="alpha0.95_sigma0.3_seed1"
+CHECKS=docs/results/mnist_paper_budget
+
+is_check() { [[ " $CHECK_ONLY " == *" $1 "* ]]; }
+
+# The rows evaluated as models: every row but the sources-only ones.
+evaluated_rows() {
+  local row name rest
   for row in $ROWS; do
-    IFS=: read -r name flagfile extra <<< "$row"
-    [ -z "$extra" ] && echo "$name"
+    IFS=: read -r name rest <<< "$row"
+    [[ " $SOURCE_ONLY " == *" $name "* ]] || echo "$name"
   done
   return 0
+}
+
+# The rows with learning curves (checkpoints every 10k): Madry's run is shorter than that.
+curve_rows() {
+  evaluated_rows | grep -v '^madry_'
 }
 
 # for_rows FUNCTION [ROW]: FUNCTION name flagfile extra, for every row (or only ROW).
@@ -65,6 +81,7 @@ train_row() {
   [ -f "$RUNS/$1/final_metrics.json" ] && { echo "done: $RUNS/$1"; return; }
   # A shipped row is trained (a fresh machine has no runs/ but the committed weights).
   [ -f "models/mnist/$1/model.json" ] && { echo "shipped: models/mnist/$1"; return; }
+  [ -f "$CHECKS/$1/final_metrics.json" ] && { echo "recorded: $CHECKS/$1"; return; }
   local extra=()
   [ -n "$3" ] && IFS=, read -r -a extra <<< "$3"
   run python train.py --flagfile="configs/$2.cfg" --seed=0 --checkpoint_every=5000 \
@@ -73,13 +90,25 @@ train_row() {
 
 ship_row() {
   [ -f "$RUNS/$1/final_metrics.json" ] || { echo "not trained yet: $1"; return; }
+  if is_check "$1"; then
+    mkdir -p "$CHECKS/$1"
+    cp "$RUNS/$1/final_metrics.json" "$RUNS/$1/flags.cfg" "$CHECKS/$1/"
+    echo "recorded (weights not shipped): $CHECKS/$1"
+    return
+  fi
   [ -f "models/mnist/$1/model.json" ] && { echo "shipped: models/mnist/$1"; return; }
   run python experiments/ship_model.py --run_dir="$RUNS/$1" --row="$1" --manual_dir="$MNIST"
 }
 
 evaluate_row() {
-  paper_rows | grep -qx -- "$1" || { echo "not a paper row (a transfer source only): $1"; return; }
-  [ -f "models/mnist/$1/model.json" ] || { echo "not shipped yet: $1"; return; }
+  evaluated_rows | grep -qx -- "$1" || { echo "a transfer source only, not evaluated: $1"; return; }
+  local model=(--model_dir="models/mnist/$1")
+  if is_check "$1"; then
+    [ -f "$RUNS/$1/final_metrics.json" ] || { echo "not trained yet: $1"; return; }
+    model=(--model_dir="$RUNS/$1" --output_dir="$CHECKS/$1/eval")
+  else
+    [ -f "models/mnist/$1/model.json" ] || { echo "not shipped yet: $1"; return; }
+  fi
   local suites=paper_whitebox
   local source=()
   if [[ "$1" != natural* ]]; then  # the natural models are the black-box sources
@@ -87,7 +116,7 @@ evaluate_row() {
     suites=paper_whitebox,paper_blackbox
     source=(--blackbox_source=models/mnist/natural)
   fi
-  run python eval.py --model_dir="models/mnist/$1" --dataset=mnist --suite="$suites" \
+  run python eval.py "${model[@]}" --dataset=mnist --suite="$suites" \
       "${source[@]}" --manual_dir="$MNIST" --transfer_cache_dir="$RUNS/transfer_cache"
 }
 
@@ -96,7 +125,7 @@ case "${1:-}" in
   ship) for_rows ship_row "${2:-}" ;;
   evaluate) for_rows evaluate_row "${2:-}" ;;
   curves)
-    dirs=$(for name in $(paper_rows); do
+    dirs=$(for name in $(curve_rows); do
       if [ -d "$RUNS/$name" ]; then printf '%s,' "$RUNS/$name"; fi
     done)
     run python experiments/learning_curves.py --run_dirs="${dirs%,}" --every=10000 \
@@ -107,7 +136,7 @@ case "${1:-}" in
     for needed in natural sigma0.5 natural_seed1 natural_seed2; do
       [ -f "models/mnist/$needed/model.json" ] || { echo "needs models/mnist/$needed first"; exit 1; }
     done
-    models=$(for name in $(paper_rows); do
+    models=$(for name in $(evaluated_rows); do
       if [ -f "models/mnist/$name/model.json" ]; then printf '%s=models/mnist/%s,' "$name" "$name"; fi
     done)
     run python experiments/robustness_report.py --dataset=mnist --models="${models%,}" \
