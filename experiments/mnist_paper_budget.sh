@@ -31,7 +31,7 @@ natural_seed2:paper/mnist_alpha0_beta0_sigma0_k100k:--seed=2,--train_steps=20000
 beta2_sigma0.5:paper/mnist_alpha0_beta2_sigma0.5_k100k
 beta0.5_sigma0.5:paper/mnist_alpha0_beta0.5_sigma0.5_k100k
 alpha0.95_sigma0.3_seed1:paper/mnist_alpha0.95_beta0_sigma0.3_k100k:--seed=1
-madry_adv_pgd40:madry/mnist_adv_pgd40:--train_steps=3000,--checkpoint_every=500"
+madry_adv_pgd40:madry/mnist_adv_pgd40:--train_steps=2000,--checkpoint_every=500"
 
 run() {
   echo "+ $*"
