@@ -105,7 +105,7 @@ evaluate_row() {
   local model=(--model_dir="models/mnist/$1")
   if is_check "$1"; then
     [ -f "$RUNS/$1/final_metrics.json" ] || { echo "not trained yet: $1"; return; }
-    model=(--model_dir="$RUNS/$1" --output_dir="$CHECKS/$1/eval")
+    model=(--model_dir="$RUNS/$1" --output_dir="$CHECKS/$1/eval/all")
   else
     [ -f "models/mnist/$1/model.json" ] || { echo "not shipped yet: $1"; return; }
   fi
