@@ -131,7 +131,8 @@ case "${1:-}" in
   evaluate) for_rows evaluate_row "${2:-}" ;;
   curves)
     dirs=$(for name in $(curve_rows); do
-      if [ -d "$RUNS/$name" ]; then printf '%s,' "$RUNS/$name"; fi
+      # finished runs only: a partial run's points could go stale if it restarts elsewhere
+      if [ -f "$RUNS/$name/final_metrics.json" ]; then printf '%s,' "$RUNS/$name"; fi
     done)
     run python experiments/learning_curves.py --run_dirs="${dirs%,}" --every=10000 \
         --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_paper_budget ;;
