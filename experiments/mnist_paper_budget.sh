@@ -53,14 +53,16 @@ SOURCE_ONLY="natural_seed1 natural_seed2"
 RECORDED_ONLY="alpha0.95_sigma0.3_seed1 alpha0.95_sigma0.3_clip alpha0.95_sigma0.3_mean madry_adv_pgd40"
 RECORDS=docs/results/mnist_paper_budget
 
-is_recorded() { [[ " $RECORDED_ONLY " == *" $1 "* ]]; }
+# in_list "WORDS" WORD: WORD is one of the space-separated WORDS.
+in_list() { [[ " $1 " == *" $2 "* ]]; }
+is_recorded() { in_list "$RECORDED_ONLY" "$1"; }
 
 # The rows evaluated as models: every row but the sources-only ones.
 evaluated_rows() {
   local row name rest
   for row in $ROWS; do
     IFS=: read -r name rest <<< "$row"
-    [[ " $SOURCE_ONLY " == *" $name "* ]] || echo "$name"
+    in_list "$SOURCE_ONLY" "$name" || echo "$name"
   done
   return 0
 }
