@@ -16,8 +16,7 @@ import time
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from absl import app  # pylint: disable=g-import-not-at-top
-from absl import flags
+from absl import flags  # pylint: disable=g-import-not-at-top
 from absl import logging
 import matplotlib
 matplotlib.use('Agg')
@@ -33,7 +32,9 @@ from evaluation.model_io import run_config
 from evaluation.plan import planned
 from evaluation.runner import attack_result
 from madry_compat import build_model
+from run_support import cli
 from run_support.atomic_io import write_json_atomic
+from run_support.errors import UserError
 from run_support.run_files import CHECKPOINT_SUBDIR
 
 FLAGS = flags.FLAGS
@@ -90,7 +91,11 @@ def define_curve_flags():
   flags.mark_flags_as_required(['output'])
 
 
-def main(_):
+def main(argv):
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  if not FLAGS.run_dirs:
+    raise UserError('--run_dirs: give at least one train.py folder')
   os.makedirs(FLAGS.output, exist_ok=True)
   path = os.path.join(FLAGS.output, CURVES_JSON)
   document = json.load(open(path)) if os.path.isfile(path) else {'runs': {}}
@@ -99,13 +104,18 @@ def main(_):
   for run_dir in FLAGS.run_dirs:
     config = run_config(run_dir)
     spec = get_spec(config['dataset'])
+    label = os.path.basename(os.path.normpath(run_dir))
+    checkpoints = _checkpoints(run_dir, FLAGS.every)
+    if not checkpoints:  # a run shorter than --every: no curve, rather than an empty one
+      logging.warning('%s: no checkpoint at a multiple of %d steps, left out', label,
+                      FLAGS.every)
+      continue
     test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
     document['examples'] = f'first {FLAGS.num_examples} test images ({test.source})'
-    label = os.path.basename(os.path.normpath(run_dir))
     points = document['runs'].setdefault(label, {})
     model = build_model(spec.name, config['depth'], config['width'], config['weight_decay'],
                         spec.num_classes)
-    for step, prefix in _checkpoints(run_dir, FLAGS.every).items():
+    for step, prefix in checkpoints.items():
       if str(step) in points:
         continue
       start = time.perf_counter()
@@ -113,8 +123,10 @@ def main(_):
       logging.info('%s step %d: %s (%.0f s)', label, step, points[str(step)],
                    time.perf_counter() - start)
       write_json_atomic(path, document)
-  write_json_atomic(path, document)
   runs = document['runs']
+  if not runs:
+    raise UserError(f'no run has a checkpoint at a multiple of --every={FLAGS.every}')
+  write_json_atomic(path, document)
   _figure(runs, 'clean', f'Clean accuracy, {document["examples"]}',
           os.path.join(FLAGS.output, 'learning_curve_clean.png'))
   _figure(runs, 'pgd40_xent', f'PGD-40 (xent, eps {spec.epsilon_label(spec.paper_attack.epsilon)}) accuracy',
@@ -123,4 +135,4 @@ def main(_):
 
 if __name__ == '__main__':
   define_curve_flags()
-  app.run(main)
+  cli.run(main)

@@ -67,11 +67,6 @@ evaluated_rows() {
   return 0
 }
 
-# The rows with learning curves (checkpoints every 10k): Madry's run is shorter than that.
-curve_rows() {
-  evaluated_rows | grep -v '^madry_'
-}
-
 # for_rows FUNCTION [ROW]: FUNCTION name flagfile extra, for every row (or only ROW).
 for_rows() {
   local row name flagfile extra found=
@@ -132,7 +127,8 @@ case "${1:-}" in
   ship) for_rows ship_row "${2:-}" ;;
   evaluate) for_rows evaluate_row "${2:-}" ;;
   curves)
-    dirs=$(for name in $(curve_rows); do
+    # learning_curves.py leaves out runs shorter than --every (Madry's 2,000-step run)
+    dirs=$(for name in $(evaluated_rows); do
       # finished runs only: a partial run's points could go stale if it restarts elsewhere
       if [ -f "$RUNS/$name/final_metrics.json" ]; then printf '%s,' "$RUNS/$name"; fi
     done)

@@ -3,12 +3,14 @@ bfloat16-gradient comparison, and shipping a run in Madry's format."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 
 from conftest import MNIST_DIR
 from conftest import REPO_ROOT
 from conftest import needs_mnist
+from run_support.run_files import CHECKPOINT_SUBDIR
 
 
 def _run(args, **kwargs):
@@ -31,6 +33,25 @@ def test_learning_curves_measure_each_checkpoint_once(two_models, tfds_mnist_dir
   assert (out / 'learning_curve_pgd40.png').stat().st_size > 0
   _run(args)  # measured points are kept, not recomputed
   assert json.load(open(out / 'learning_curves.json'))['runs']['natural']['150'] == point
+
+
+@needs_mnist
+def test_learning_curves_leave_out_a_run_without_a_checkpoint_at_the_interval(two_models,
+                                                                            tfds_mnist_dir,
+                                                                            tmp_path):
+  short = tmp_path / 'short'  # a run with no checkpoint at a multiple of --every
+  shutil.copytree(two_models['ls'], short)
+  shutil.rmtree(short / CHECKPOINT_SUBDIR)
+  out = tmp_path / 'curves'
+  common = ['experiments/learning_curves.py', '--every=150', '--num_examples=20',
+            f'--data_dir={tfds_mnist_dir}', f'--output={out}']
+  result = subprocess.run([sys.executable, *common, f'--run_dirs={short}'], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode != 0 and 'Traceback' not in result.stderr
+  assert 'no run has a checkpoint at a multiple of --every=150' in result.stderr
+  assert not (out / 'learning_curves.json').exists()
+  _run([*common, f'--run_dirs={two_models["natural"]},{short}'])
+  assert list(json.load(open(out / 'learning_curves.json'))['runs']) == ['natural']
 
 
 @needs_mnist
