@@ -186,10 +186,12 @@ def _run(planned, position, total, predict, crafting, source, test, spec, n, set
                      f'{type(e).__name__}: {reason}; the results finished before it are kept '
                      f'in {results_path}') from None
   s = result.sanity
+  pixels = (f'range [{s["min"]:.4g}, {s["max"]:.4g}]' if s['min'] is not None
+            else 'no example left to attack')
   logging.info('[%d/%d] %s: accuracy %.2f%% in %.1f s | sanity %s: max|x_adv-x|_inf %.4g '
-               '(eps %g), range [%.4g, %.4g], NaN %d', position, total, planned.name,
+               '(eps %g), %s, NaN %d', position, total, planned.name,
                100 * result.accuracy, result.seconds, 'ok' if s['ok'] else 'FAILED',
-               s['max_linf'], planned.config.epsilon, s['min'], s['max'], s['nans'])
+               s['max_linf'], planned.config.epsilon, pixels, s['nans'])
   return result
 
 

@@ -94,7 +94,9 @@ class _Sanity:
     tolerance = 1e-4 * max(self.hi - self.lo, 1.0)
     within = math.isinf(eps) or size <= eps + tolerance
     in_range = self.min >= self.lo - tolerance and self.max <= self.hi + tolerance
-    return {'max_linf': self.max_linf, 'max_l2': self.max_l2, 'min': self.min, 'max': self.max,
+    attacked = self.min <= self.max  # no pixel range when every example was already broken
+    return {'max_linf': self.max_linf, 'max_l2': self.max_l2,
+            'min': self.min if attacked else None, 'max': self.max if attacked else None,
             'nans': self.nans, 'within_epsilon': within, 'in_range': in_range,
             'ok': bool(within and in_range and self.nans == 0)}
 

@@ -20,9 +20,16 @@ from evaluation.runner import AttackResult
 from run_support.errors import RunFailure
 
 
+def _strict_json(text):
+  """Parses JSON as the standard defines it: no Infinity or NaN (Python writes them)."""
+  def refuse(constant):
+    raise ValueError(f'{constant} is not JSON')
+  return json.loads(text, parse_constant=refuse)
+
+
 def _results(out_dir):
   with open(os.path.join(out_dir, 'results.json')) as f:
-    return json.load(f)
+    return _strict_json(f.read())
 
 
 @needs_mnist
@@ -310,6 +317,25 @@ def test_unbounded_attacks_never_enter_a_worst_case(two_models, tfds_mnist_dir, 
     assert case['over'] == ['pgd5'] and case['accuracy'] == pytest.approx(
         by_name['pgd5']['accuracy'] if by_name['clean']['correct'] == '1' * 30 else case['accuracy'])
   assert doc['worst_case'] and all(c['accuracy'] > 0 for c in doc['worst_case'])
+
+
+def test_an_attack_with_no_example_left_records_standard_json_without_a_pixel_range():
+  from data_input.loader import Split  # pylint: disable=g-import-not-at-top
+  from evaluation.accuracy import make_predict_fn  # pylint: disable=g-import-not-at-top
+  from evaluation.plan import planned  # pylint: disable=g-import-not-at-top
+  from evaluation.runner import attack_result  # pylint: disable=g-import-not-at-top
+  from madry_compat import build_model  # pylint: disable=g-import-not-at-top
+  spec = get_spec('mnist')
+  model = build_model('mnist')
+  split = Split(np.full((4, 28, 28, 1), 128, np.uint8), np.zeros(4, np.int64), 'test', False,
+                False)
+  pgd = PGDConfig(name='p', epsilon=0.3, step_size=0.01, steps=2)
+  # as in an AutoAttack chain whose earlier attacks broke every example
+  result = attack_result(make_predict_fn(model), model, planned(pgd, 'white-box', spec), None,
+                         split, spec, 4, 2, seed=0, only=np.zeros(4, bool))
+  assert result.accuracy == 0.0 and result.sanity['ok']
+  assert result.sanity['min'] is None and result.sanity['max'] is None
+  assert _strict_json(json.dumps(result.to_json()))['sanity']['min'] is None
 
 
 def test_an_attack_does_not_keep_its_model_alive():
