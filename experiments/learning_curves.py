@@ -110,14 +110,15 @@ def main(argv):
       logging.warning('%s: no checkpoint at a multiple of %d steps, left out', label,
                       FLAGS.every)
       continue
+    points = document['runs'].setdefault(label, {})
+    todo = {step: prefix for step, prefix in checkpoints.items() if str(step) not in points}
+    if not todo:  # every point measured before: no data or model to load
+      continue
     test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
     document['examples'] = f'first {FLAGS.num_examples} test images ({test.source})'
-    points = document['runs'].setdefault(label, {})
     model = build_model(spec.name, config['depth'], config['width'], config['weight_decay'],
                         spec.num_classes)
-    for step, prefix in checkpoints.items():
-      if str(step) in points:
-        continue
+    for step, prefix in todo.items():
       start = time.perf_counter()
       points[str(step)] = _measure(model, prefix, test, spec, FLAGS.num_examples)
       logging.info('%s step %d: %s (%.0f s)', label, step, points[str(step)],

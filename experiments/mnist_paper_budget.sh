@@ -103,7 +103,7 @@ ship_row() {
 }
 
 evaluate_row() {
-  evaluated_rows | grep -qx -- "$1" || { echo "a transfer source only, not evaluated: $1"; return; }
+  in_list "$SOURCE_ONLY" "$1" && { echo "a transfer source only, not evaluated: $1"; return; }
   local model=(--model_dir="models/mnist/$1")
   if is_recorded "$1"; then
     [ -f "$RUNS/$1/final_metrics.json" ] || { echo "not trained yet: $1"; return; }
