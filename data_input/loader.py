@@ -1,12 +1,15 @@
 """Finds a dataset split wherever it is: prepared tfds data, tfds archives, or raw files.
 
-Order: (1) a prepared tfds dataset in `data_dir`; (2) tfds' archives in `manual_dir`,
-prepared offline with checksums; (3) other raw copies in `manual_dir` (MNIST IDX, CIFAR
-binary records or pickles, also partial ones, with a warning); (4) with `download=True`,
-tfds' own download. Otherwise fail at once, naming the files needed and where they go.
+Order: (1) raw copies in `manual_dir` (MNIST IDX, CIFAR binary records or pickles, also
+partial ones, with a warning), read in the files' own order as Madry's code reads them, so
+"the first N" and the held-out images are Madry's; (2) a prepared tfds dataset in
+`data_dir`; (3) tfds' archives in `manual_dir` (CIFAR's tarballs), prepared offline with
+checksums; (4) with `download=True`, tfds' own download. Otherwise fail at once, naming
+the files needed and where they go.
 """
 
 import dataclasses
+import hashlib
 import os
 import socket
 
@@ -30,6 +33,20 @@ class Split:
 
   def __len__(self):
     return len(self.labels)
+
+  def sha256(self, n=None):
+    """A hash of the first n examples (default all), images and labels, in this order:
+    which images a result measured."""
+    digest = hashlib.sha256(np.ascontiguousarray(self.images[:n]).tobytes())
+    digest.update(np.ascontiguousarray(self.labels[:n]).tobytes())
+    return digest.hexdigest()
+
+  def describe(self, n=None):
+    """What a result records of the examples it measured (the first n, default all)."""
+    n = len(self) if n is None else n
+    return {'count': n, 'which': f'first {n} test images', 'source': self.source,
+            'partial_split': self.partial, 'file_order': self.file_order,
+            'sha256': self.sha256(n)}
 
 
 def _read_raw(spec, split, manual_dir):
@@ -77,7 +94,10 @@ def load_split(dataset, split, data_dir=None, manual_dir=None, download=False):
   data_dir = data_dir or tfds_source.default_data_dir()
   if manual_dir and not os.path.isdir(manual_dir):
     raise UserError(f'--manual_dir {manual_dir} is not a folder')
-  if tfds_source.is_prepared(spec, data_dir):
+  if manual_dir and (raw := _read_raw(spec, split, manual_dir)) is not None:
+    images, labels = raw  # the files' own order, as Madry's code reads them
+    source, file_order = f'raw:{manual_dir}', True
+  elif tfds_source.is_prepared(spec, data_dir):
     images, labels, file_order = tfds_source.load_split(spec, split, data_dir)
     source = f'tfds:{data_dir}'
   elif tfds_source.has_manual_archives(spec, manual_dir):
@@ -85,9 +105,6 @@ def load_split(dataset, split, data_dir=None, manual_dir=None, download=False):
     tfds_source.prepare(spec, data_dir, manual_dir)
     images, labels, file_order = tfds_source.load_split(spec, split, data_dir)
     source = f'tfds:{data_dir} (prepared from {manual_dir})'
-  elif manual_dir and (raw := _read_raw(spec, split, manual_dir)) is not None:
-    images, labels = raw
-    source, file_order = f'raw:{manual_dir}', True
   elif download:
     _check_network(spec)
     tfds_source.prepare(spec, data_dir, manual_dir=None)

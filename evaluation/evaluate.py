@@ -43,8 +43,8 @@ def evaluate(settings):
   test, n = _test_images(settings, spec)
   context = _context(settings, spec, target, test, n)
   store = ResultsStore(settings.resolved_output_dir(), context['setup'], context['model'],
-                       writes=is_chief(strategy))
-  done = store.load()  # results of this setup on this model state, if any
+                       context['examples'], writes=is_chief(strategy))
+  done = store.load()  # results of this setup on this model state and these images, if any
   predict = make_predict_fn(target.model)
   with strategy.scope():
     crafting = _CraftingModels(target, plan)
@@ -146,8 +146,7 @@ def _context(settings, spec, target, test, n):
   return {'setup': settings.identity(), 'model': target.state(),
           'settings': dataclasses.asdict(settings), 'spec': spec, 'n': n,
           'chain_names': [c.name for c in autoattack_configs(spec.paper_attack.epsilon)],
-          'examples': {'count': n, 'which': f'first {n} test images', 'source': test.source,
-                       'partial_split': test.partial, 'file_order': test.file_order}}
+          'examples': test.describe(n)}
 
 
 class _CraftingModels:

@@ -12,7 +12,6 @@ from attacks import config_record
 from attacks import make_attack
 from data_input.pipeline import eval_batches
 from evaluation.accuracy import correct_per_example
-from evaluation.transfer_cache import images_sha256
 from run_support.distribution import is_distributed
 from run_support.distribution import replicated_attack
 from run_support.distribution import splits_across_replicas
@@ -139,7 +138,7 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
   key = cached = None
   if cache is not None and black_box:
     key = cache.key(source_state, recorded_config(planned, None), seed, batch_size,
-                    images_sha256(split.images[:num_examples], split.labels[:num_examples]))
+                    split.sha256(num_examples))
     cached = cache.load(key, [(restarts,) + x.shape for x, _ in batches])
   sanity = _Sanity(config, lo, hi)
   correct, crafted = [], []

@@ -1,10 +1,12 @@
 """results.json of an evaluation: load (resumable state), key check, atomic save.
 
-A file belongs to one evaluation setup (dataset, examples, seed) and one model state
+A file belongs to one evaluation setup (dataset, examples, seed), one model state
 (dataset, global step and weights hash; not the folder's path, so a clone elsewhere reuses
-shipped results). Another setup in the same folder is refused; the
-same setup measured on another model state (a model extended or retrained in place) is
-stale: it is moved aside, kept, and everything is recomputed.
+shipped results) and one set of test examples (a hash of the images and labels in their
+order: another data source or order gives other "first N"). Another setup in the same
+folder is refused; the same setup measured on another model state or other images (a model
+extended in place, data read in another order) is stale: it is moved aside, kept, and
+everything is recomputed. A file that does not say which images it measured is stale too.
 """
 
 import json
@@ -28,15 +30,24 @@ def _state_label(state):
   return f'step {state.get("global_step")}, weights {str(state.get("weights_sha256"))[:12]}'
 
 
-class ResultsStore:
-  """The results of one setup on one model state in `out_dir`."""
+def _images_label(examples):
+  if not examples or not examples.get('sha256'):
+    return 'unrecorded images'
+  return f'images {examples["sha256"][:12]} ({examples.get("which")}, {examples.get("source")})'
 
-  def __init__(self, out_dir, setup, model_state, writes=True):
-    self.out_dir, self.setup, self.model_state, self.writes = out_dir, setup, model_state, writes
+
+class ResultsStore:
+  """The results of one setup on one model state and one set of examples in `out_dir`."""
+
+  def __init__(self, out_dir, setup, model_state, examples, writes=True):
+    """`examples`: what data_input.loader.Split.describe records (its sha256 decides)."""
+    self.out_dir, self.setup, self.writes = out_dir, setup, writes
+    self.model_state, self.examples = model_state, examples
     self.path = os.path.join(out_dir, RESULTS_JSON)
 
   def load(self):
-    """{name: AttackResult} of the results already measured on this model state."""
+    """{name: AttackResult} of the results already measured on this model state and these
+    images."""
     if not os.path.isfile(self.path):
       return {}
     try:
@@ -48,20 +59,23 @@ class ResultsStore:
       raise UserError(f'{self.path} holds results of another evaluation ({previous.get("setup")}); '
                       'use another --output_dir')
     if not same_model_state(previous.get('model'), self.model_state):
-      self._set_aside(previous.get('model'))
+      self._set_aside(_state_label(previous.get('model')), _state_label(self.model_state))
+      return {}
+    measured = previous.get('examples') or {}
+    if measured.get('sha256') != self.examples['sha256']:
+      self._set_aside(_images_label(measured), _images_label(self.examples))
       return {}
     try:
       return {e['name']: AttackResult.from_json(e) for e in previous.get('attacks', [])}
     except (KeyError, TypeError, ValueError) as e:
       raise UserError(f'{self.path} is damaged ({e!r}); move it away to start afresh') from None
 
-  def _set_aside(self, old_state):
+  def _set_aside(self, measured, now):
     kept = os.path.join(self.out_dir, f'results.stale-{time.strftime("%Y%m%d-%H%M%S")}.json')
     if self.writes:
       os.replace(self.path, kept)
-    logging.warning('%s measured %s, not this model (%s): recomputing everything; the old '
-                    'file is kept as %s', self.path, _state_label(old_state),
-                    _state_label(self.model_state), kept)
+    logging.warning('%s measured %s, not %s: recomputing everything; the old file is kept '
+                    'as %s', self.path, measured, now, kept)
 
   def save(self, document, markdown):
     if self.writes:

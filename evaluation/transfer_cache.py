@@ -33,13 +33,6 @@ def _attack_code_sha256():
 ATTACK_CODE_SHA256 = _attack_code_sha256()
 
 
-def images_sha256(images, labels):
-  """A hash of the exact test examples an attack ran on."""
-  digest = hashlib.sha256(np.ascontiguousarray(images).tobytes())
-  digest.update(np.ascontiguousarray(labels).tobytes())
-  return digest.hexdigest()
-
-
 class TransferCache:
   """Crafted black-box examples per (source, attack, seed, images, batching) in `folder`."""
 

@@ -65,6 +65,19 @@ def _measure(model, prefix, test, spec, n):
   return {'clean': clean, 'pgd40_xent': robust}
 
 
+def _check_same_images(document, examples, path):
+  """Records which images the curves measure; refuses to add points measured on other
+  images (another count, order or data source) to those already in the document."""
+  measured = document.get('examples')
+  if any(document['runs'].values()) and (
+      not isinstance(measured, dict) or measured.get('sha256') != examples['sha256']):
+    which = (f'{measured["which"]} of {measured["source"]}' if isinstance(measured, dict)
+             else 'unrecorded images')
+    raise UserError(f'{path} holds points measured on {which}, not on the {examples["which"]} '
+                    f'of {examples["source"]}; give another --output')
+  document['examples'] = examples
+
+
 def _figure(curves, metric, title, path):
   fig, ax = plt.subplots(figsize=(7, 4.2))
   for label, points in curves.items():
@@ -115,7 +128,7 @@ def main(argv):
     if not todo:  # every point measured before: no data or model to load
       continue
     test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
-    document['examples'] = f'first {FLAGS.num_examples} test images ({test.source})'
+    _check_same_images(document, test.describe(FLAGS.num_examples), path)
     model = build_model(spec.name, config['depth'], config['width'], config['weight_decay'],
                         spec.num_classes)
     for step, prefix in todo.items():
@@ -128,7 +141,8 @@ def main(argv):
   if not runs:
     raise UserError(f'no run has a checkpoint at a multiple of --every={FLAGS.every}')
   write_json_atomic(path, document)
-  _figure(runs, 'clean', f'Clean accuracy, {document["examples"]}',
+  examples = document['examples']
+  _figure(runs, 'clean', f'Clean accuracy, {examples["which"]} ({examples["source"]})',
           os.path.join(FLAGS.output, 'learning_curve_clean.png'))
   _figure(runs, 'pgd40_xent', f'PGD-40 (xent, eps {spec.epsilon_label(spec.paper_attack.epsilon)}) accuracy',
           os.path.join(FLAGS.output, 'learning_curve_pgd40.png'))

@@ -121,7 +121,8 @@ def _judge(name, folder, paper_eps):
          'strongest_transfer_source': None,
          'transfer': {a['name']: a['accuracy'] for a in transfer},
          'worst_case': _worst(document, 'any (white-box, black-box, AutoAttack)'),
-         'warnings': document['warnings'], 'model': document['model']}
+         'warnings': document['warnings'], 'model': document['model'],
+         'examples': document['examples']}
   if transfer:
     strongest = min(transfer, key=lambda a: a['accuracy'])
     source = strongest['config']['source']

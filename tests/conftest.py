@@ -26,9 +26,10 @@ def tfds_mnist_dir(tmp_path_factory):
   """A tfds data dir with MNIST prepared offline from ../shared/data/mnist (once per session)."""
   if not os.path.isdir(MNIST_DIR):
     pytest.skip(f'no {MNIST_DIR}')
-  from data_input import loader  # pylint: disable=g-import-not-at-top
+  from data_input import tfds_source  # pylint: disable=g-import-not-at-top
+  from data_input.specs import get_spec  # pylint: disable=g-import-not-at-top
   data_dir = str(tmp_path_factory.mktemp('tfds'))
-  loader.load_split('mnist', 'test', data_dir=data_dir, manual_dir=MNIST_DIR)
+  tfds_source.prepare(get_spec('mnist'), data_dir, MNIST_DIR)
   return data_dir
 
 

@@ -43,6 +43,17 @@ def test_tfds_offline_route_prepares_mnist(tfds_mnist_dir):
   assert scaled.dtype == np.float32 and scaled.min() == 0.0 and scaled.max() == 1.0
 
 
+@needs_mnist
+def test_raw_files_in_manual_dir_come_first_in_their_own_order(tfds_mnist_dir):
+  """With the official files at hand, "the first N" are Madry's (the files' order), even
+  where tfds has MNIST prepared in its own fixed order."""
+  split = loader.load_split('mnist', 'test', data_dir=tfds_mnist_dir, manual_dir=MNIST_DIR)
+  assert split.source.startswith('raw:') and split.file_order
+  assert split.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+  prepared = loader.load_split('mnist', 'test', data_dir=tfds_mnist_dir)
+  assert not prepared.file_order and prepared.sha256(1000) != split.sha256(1000)
+
+
 def test_concurrent_first_runs_prepare_the_dataset_once(tmp_path, monkeypatch):
   """Two processes started together used to race on tfds' final rename (FileExistsError);
   now one prepares under a lock and the other finds the dataset prepared."""
