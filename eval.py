@@ -35,7 +35,7 @@ def define_eval_flags():
     return
   define_common_flags()
   d = EvalSettings(model_dir='')
-  flags.DEFINE_list('suite', list(d.suites), f'Attack suites: {", ".join(SUITES)} (empty for none).')
+  flags.DEFINE_list('suite', list(d.suites), f'Attack suites: {", ".join(SUITES)} (empty, with no --attacks: clean accuracy only).')
   flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,...; '
                             'method=pgd|fgsm|apgd|apgd_t|square decides which keys apply, '
                             'threat=black-box crafts it on --blackbox_source (docs/usage.md).')

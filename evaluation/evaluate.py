@@ -31,16 +31,20 @@ from run_support.errors import RunFailure
 from run_support.errors import UserError
 
 
-def evaluate(settings):
+def evaluate(settings, target=None, test=None):
   """Runs the evaluation described by validated `settings`; returns the results document
-  and its Markdown table. Under multi_worker only the chief writes files."""
+  and its Markdown table. Under multi_worker only the chief writes files.
+
+  `target` (a model_io.LoadedModel) is evaluated instead of the model settings name, and
+  `test` (a data_input.loader.Split) replaces the dataset's test split: how
+  evaluation.benchmark evaluates any Keras classifier on any examples."""
   strategy = make_strategy(settings.strategy)  # before any other TensorFlow work
   with strategy.scope():
-    target, sources = _load_models(settings)
+    target, sources = _load_models(settings, target)
   spec = get_spec(target.dataset)
   settings = dataclasses.replace(settings, dataset=target.dataset)
   plan = _plan(settings, spec, sources)
-  test, n = _test_images(settings, spec)
+  test, n = _test_images(settings, spec, test)
   context = _context(settings, spec, target, test, n)
   store = ResultsStore(settings.resolved_output_dir(), context['setup'], context['model'],
                        context['examples'], writes=is_chief(strategy))
@@ -80,18 +84,20 @@ def _reuse(previous, planned, source, position, total):
   return previous
 
 
-def _load_models(settings):
+def _load_models(settings, target=None):
   """(target, sources) as evaluation.model_io.LoadedModel; sources maps None to
-  --blackbox_source and each --transfer_sources name to its model (or ensemble)."""
-  target = load_model_folder(settings.target_path(), settings.dataset,
-                             '--madry_ckpt_dir' if settings.madry_target else '--model_dir')
+  --blackbox_source and each --transfer_sources name to its model (or ensemble). A given
+  `target` is used as it is."""
+  target = target or load_model_folder(
+      settings.target_path(), settings.dataset,
+      '--madry_ckpt_dir' if settings.madry_target else '--model_dir')
   sources = {}
   if settings.blackbox_source:
     sources[None] = load_source(settings.source_folders(), target.dataset, '--blackbox_source')
   for name, folders in parse_transfer_sources(settings.transfer_sources).items():
     sources[name] = load_source(folders, target.dataset, f'--transfer_sources {name}')
   spec = get_spec(target.dataset)
-  named = [(target, f'the model at {settings.target_path()}')] + [
+  named = [(target, f'the model at {target.path}')] + [
       (s, f'--blackbox_source {settings.source_path()}' if name is None else
        f'--transfer_sources {name}') for name, s in sources.items()]
   for loaded, what in named[1:]:
@@ -132,9 +138,9 @@ def _plan(settings, spec, sources):
   return plan
 
 
-def _test_images(settings, spec):
-  test = loader.load_split(spec.name, 'test', settings.data_dir, settings.manual_dir,
-                           settings.download)
+def _test_images(settings, spec, test=None):
+  test = test or loader.load_split(spec.name, 'test', settings.data_dir, settings.manual_dir,
+                                   settings.download)
   n = settings.num_examples or len(test)
   if n > len(test):
     raise UserError(f'--num_examples {n} exceeds the {len(test)} test images available')

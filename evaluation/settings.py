@@ -113,9 +113,13 @@ def parse_transfer_sources(entries):
   return sources
 
 
-def validate(s):
-  """UserError with one sentence for the first bad setting."""
-  if not s.model_dir and not s.madry_ckpt_dir:
+def validate(s, model_given=False):
+  """UserError with one sentence for the first bad setting. `model_given`: the model comes
+  as an object (evaluation.benchmark), not from a folder; --output_dir is then required."""
+  if model_given:
+    if not s.output_dir or not s.dataset:
+      raise UserError('evaluating a given model needs a dataset and an output folder')
+  elif not s.model_dir and not s.madry_ckpt_dir:
     raise UserError('give --model_dir (a folder train.py wrote) or --madry_ckpt_dir (Madry\'s '
                     'checkpoint) to evaluate')
   if s.madry_target and s.dataset is None:
@@ -147,8 +151,6 @@ def validate(s):
     raise UserError('--suite=transfer needs --transfer_sources=name=folder[+folder...],... '
                     '(the models its attacks are crafted on)')
   parse_transfer_sources(s.transfer_sources)
-  if not s.suites and not s.attacks:
-    raise UserError('nothing to run: give --suite and/or --attacks')
   folders = [(s.model_dir or None, '--model_dir')]
   if s.blackbox_source and s.blackbox_source != MADRY_SOURCE:
     folders += [(path, '--blackbox_source') for path in s.source_folders()]

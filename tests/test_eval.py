@@ -219,6 +219,17 @@ def test_madry_checkpoint_as_blackbox_source_and_as_target(two_models, tfds_mnis
 
 
 @needs_mnist
+def test_no_attack_reports_clean_accuracy(two_models, tfds_mnist_dir, tmp_path, capsys):
+  out = str(tmp_path / 'clean')
+  run_main(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
+                       '--num_examples=50', '--suite=', f'--output_dir={out}'])
+  doc = _results(out)
+  assert [a['name'] for a in doc['attacks']] == ['clean'] and doc['complete']
+  assert doc['clean_acc'] == doc['attacks'][0]['correct'].count('1') / 50 > 0.8
+  assert '| clean | clean |' in capsys.readouterr().out
+
+
+@needs_mnist
 def test_diagnose_end_to_end(two_models, tfds_mnist_dir, tmp_path):
   import diagnose  # pylint: disable=g-import-not-at-top
   out = tmp_path / 'diag'
