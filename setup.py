@@ -8,12 +8,12 @@ setuptools.setup(
     description=('Reference TF2/Keras replication of Shafahi et al., "Label Smoothing and Logit '
                  'Squeezing: A Replacement for Adversarial Training?"'),
     python_requires='>=3.10',
+    # The library only: the entry points (train.py, eval.py, diagnose.py) and the scripts in
+    # experiments/ and bench/ run from the repository (python -m experiments.<name>).
     packages=setuptools.find_packages(include=[
-        'attacks', 'attacks.*', 'bench', 'data_input', 'experiments', 'data_input.*', 'diagnostics', 'diagnostics.*',
-        'evaluation', 'evaluation.*',
-        'madry_compat', 'madry_compat.*', 'regularizers', 'regularizers.*', 'run_support',
-        'run_support.*', 'training', 'training.*']),
-    py_modules=['train', 'eval', 'diagnose'],
+        'attacks', 'attacks.*', 'data_input', 'data_input.*', 'diagnostics', 'diagnostics.*',
+        'evaluation', 'evaluation.*', 'madry_compat', 'madry_compat.*', 'regularizers',
+        'regularizers.*', 'run_support', 'run_support.*', 'training', 'training.*']),
     install_requires=[
         'tensorflow>=2.21,<2.22',      # bundles Keras 3
         'tensorboard>=2.21,<2.22',     # tf.summary needs it; TF 2.21 no longer pulls it in

@@ -5,7 +5,7 @@ points the earlier ones left robust, as in the chain) and one transfer attack of
 crafted on --source_dir. Each time includes the attack's one tracing, as in an eval.py run.
 Round-robin repeats, medians, on an idle machine.
 
-  python bench/attack_seconds.py --model_dirs=models/mnist/natural,models/mnist/alpha0.95_sigma0.3 \
+  python -m bench.attack_seconds --model_dirs=models/mnist/natural,models/mnist/alpha0.95_sigma0.3 \
       --source_dir=models/mnist/natural --manual_dir=../shared/data/mnist --repeats=3
 
 Prints Markdown (paste into docs/benchmarks.md) and writes --output JSON.

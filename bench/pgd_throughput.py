@@ -3,7 +3,7 @@ tf.function on the same model, batch and machine, in one process; and trace time
 1,000-step against 10-step PGD (tracing only, on a fresh model: the graph is built but
 not run) with the size of each graph.
 
-  python bench/pgd_throughput.py --repeats=5 --batches=3
+  python -m bench.pgd_throughput --repeats=5 --batches=3
 
 Prints a Markdown table (paste into docs/benchmarks.md) and writes --output JSON.
 """

@@ -11,7 +11,7 @@ batch, round-robin in one process.
 All three give the same per-example worst case up to the random draws; only the cost
 differs. Needs a model that is partly robust at --epsilon.
 
-  python bench/restart_strategies.py --model_dir=models/mnist/natural --epsilon=0.1
+  python -m bench.restart_strategies --model_dir=models/mnist/natural --epsilon=0.1
 """
 
 import json

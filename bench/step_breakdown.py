@@ -9,18 +9,16 @@ the forward pass; forward and backward (gradients, no update); the full step wit
 Adam; with the fused Adam; the fused step under XLA. Every (network, stage) is timed round-robin, --repeats times;
 medians, all repeats, and images/s and GFLOP/s (F forward, 3F forward + backward).
 
-  python bench/step_breakdown.py --batch_sizes=50,200 --repeats=5
+  python -m bench.step_breakdown --batch_sizes=50,200 --repeats=5
 
 Prints Markdown (paste into docs/benchmarks.md) and writes --output JSON.
 """
 
 import os
 import statistics
-import sys
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 import keras

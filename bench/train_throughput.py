@@ -12,7 +12,7 @@ pass of one image (F). A training step costs 3F per image (forward, backward to 
 activations, backward to the weights); a PGD step 2F (forward and backward to the
 input; the weights' gradients are not taken); PGD-k adversarial training k * 2F + 3F.
 
-  python bench/train_throughput.py --repeats=5
+  python -m bench.train_throughput --repeats=5
 
 Prints a Markdown table (paste into docs/benchmarks.md) and writes --output JSON.
 """

@@ -3,7 +3,7 @@ bench/madry_tf1.py) and the library peers (cleverhans PGD, IBM ART's PGD and APG
 one process, round-robin, on an idle machine; FLOP utilisation against the fp32 and bf16
 matmul peaks measured in the same run; and our PGD-40's throughput against the batch size.
 
-  python bench/vs_madry.py --model_dir=models/mnist/alpha0.95_sigma0.3 \
+  python -m bench.vs_madry --model_dir=models/mnist/alpha0.95_sigma0.3 \
       --manual_dir=../shared/data/mnist --repeats=3
 
 Training runs on real MNIST training batches of 50 (Madry's); attacks on the first

@@ -6,7 +6,7 @@ float32 model. As a yardstick for the differences, float32 once more with other 
 starts (--seed=1, final iterate). The evidence `--attack_precision=bfloat16` (eval.py) and
 bfloat16 adversarial training (train.py) rest on. Reruns reuse finished evaluations.
 
-  python experiments/bf16_gradients.py \
+  python -m experiments.bf16_gradients \
       --models=natural=models/mnist/natural,alpha0.95_sigma0.3=models/mnist/alpha0.95_sigma0.3 \
       --num_examples=1000 --manual_dir=../shared/data/mnist --output=docs/results/bf16_gradients
 
@@ -15,10 +15,8 @@ results.json lands in --output/<model>/<precision>_<protocol>/.
 """
 
 import os
-import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 import numpy as np

@@ -5,7 +5,7 @@ CIFAR-100 is not available offline here, so its flagfiles run on the CIFAR-10 su
 images with their (0-9) labels under the 100-class head: a check of the objective's
 numerics at beta 5 with N = 100, not of CIFAR-100 accuracy.
 
-  python experiments/cifar_squeeze_smoke.py --steps=300 --output=/tmp/smoke
+  python -m experiments.cifar_squeeze_smoke --steps=300 --output=/tmp/smoke
 """
 
 import glob
@@ -16,7 +16,6 @@ import sys
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags

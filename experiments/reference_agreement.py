@@ -3,7 +3,7 @@ the same images. Not part of the tests (it needs PyTorch, the reference AutoAtta
 ART, none of which the project installs):
 
   pip install -e ".[reference]"    # torch, pyautoattack, adversarial-robustness-toolbox
-  python experiments/reference_agreement.py --model_dir=models/mnist/natural --dataset=mnist \
+  python -m experiments.reference_agreement --model_dir=models/mnist/natural --dataset=mnist \
       --num_examples=500 --epsilon=0.05 --manual_dir=../shared/data/mnist \
       --output=docs/results/reference_agreement/natural_eps0.05.json
 
@@ -19,12 +19,10 @@ import json
 import logging as std_logging
 import os
 import re
-import sys
 import tempfile
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 import numpy as np
@@ -199,7 +197,7 @@ def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   spec = get_spec(FLAGS.dataset)
-  if spec.name != 'mnist':
+  if spec.architecture != 'mnist_cnn':
     raise UserError('the PyTorch copy is of the MNIST CNN: --dataset=mnist only')
   unknown = set(FLAGS.references) - {'autoattack', 'art'}
   if unknown or not FLAGS.references:

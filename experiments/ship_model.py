@@ -3,7 +3,7 @@
 `eval.py --madry_ckpt_dir` load it, beside its final_metrics.json, flags.cfg and a
 model.json that records the clean accuracy tests check it against.
 
-  python experiments/ship_model.py --run_dir=runs/mnist_paper/natural --row=natural \
+  python -m experiments.ship_model --run_dir=runs/mnist_paper/natural --row=natural \
       --manual_dir=../shared/data/mnist
 """
 
@@ -13,7 +13,6 @@ import shutil
 import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags

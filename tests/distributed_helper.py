@@ -1,7 +1,7 @@
 """Runs train.py's or eval.py's real main in a fresh process with N logical CPU devices
 (tf.distribute tests need them before TensorFlow starts; a pytest process is too late).
 
-  python tests/distributed_helper.py <logical_cpus> train|eval --flag=value ...
+  PYTHONPATH=. python tests/distributed_helper.py <logical_cpus> train|eval --flag=value ...
 
 train uses the first 2,000 training and 100 test images of ../shared/data/mnist read raw.
 """
@@ -9,7 +9,6 @@ train uses the first 2,000 training and 100 test images of ../shared/data/mnist 
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 import tensorflow as tf  # pylint: disable=g-import-not-at-top

@@ -64,7 +64,7 @@ def test_attack_seconds_times_every_verdict_attack(two_models, tfds_mnist_dir, t
   out = tmp_path / 'seconds.json'
   natural = two_models['natural']
   result = subprocess.run(
-      [sys.executable, 'bench/attack_seconds.py', f'--model_dirs={natural}',
+      [sys.executable, '-m', 'bench.attack_seconds', f'--model_dirs={natural}',
        f'--source_dir={natural}', f'--data_dir={tfds_mnist_dir}', '--num_examples=4',
        '--repeats=2', '--allow_busy', f'--output={out}'],
       cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
@@ -83,7 +83,7 @@ def test_vs_madry_times_every_job_and_scores_bfloat16_attacks_in_float32(two_mod
                                                                          tmp_path):
   out = tmp_path / 'vs_madry.json'
   result = subprocess.run(
-      [sys.executable, 'bench/vs_madry.py', f'--model_dir={two_models["natural"]}',
+      [sys.executable, '-m', 'bench.vs_madry', f'--model_dir={two_models["natural"]}',
        f'--data_dir={tfds_mnist_dir}', '--repeats=1', '--train_steps=1', '--adv_train_steps=1',
        '--eval_images=10', '--eval_batch_size=10', '--batch_sizes=10', '--nolibrary_peers',
        '--allow_busy', f'--output={out}'], cwd=REPO_ROOT, capture_output=True, text=True,

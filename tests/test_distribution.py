@@ -23,6 +23,9 @@ TRAIN_FLAGS = ['--dataset=mnist', '--train_steps=4', '--checkpoint_every=2', '--
 
 
 def _run(logical_cpus, program, args, env=None):
+  # The helper imports the entry points at the repository root (not installed).
+  env = dict(env or os.environ)
+  env['PYTHONPATH'] = os.pathsep.join(p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
   return subprocess.Popen([sys.executable, HELPER, str(logical_cpus), program, *args],
                           cwd=os.path.join(REPO_ROOT, 'tests'), env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -56,9 +56,19 @@ def test_stuck_at_chance_half_way_is_flagged_but_not_earlier():
 
 
 def test_disabled_guard_lets_everything_through():
-  guard = DivergenceGuard(num_classes=10, train_steps=10, enabled=False, stop_on_collapse=True)
-  monitor = LossMonitor()
-  monitor.observe(tf.constant(1, tf.int64), tf.constant(np.nan))
-  guard.check_loss(monitor)
-  guard.check_weights(1, [tf.Variable([np.inf])])
-  guard.check_accuracy(9, 0.1)
+  """The same NaN loss, infinite weight and collapse stop an enabled guard; a disabled one
+  neither stops nor warns."""
+  for enabled in (True, False):
+    guard = DivergenceGuard(num_classes=10, train_steps=10, enabled=enabled, stop_on_collapse=True)
+    monitor = LossMonitor()
+    monitor.observe(tf.constant(1, tf.int64), tf.constant(np.nan))
+    checks = (lambda: guard.check_loss(monitor),
+              lambda: guard.check_weights(1, [tf.Variable([np.inf])]),
+              lambda: guard.check_accuracy(9, 0.1))
+    for check in checks:
+      if enabled:
+        with pytest.raises(DivergenceError):
+          check()
+      else:
+        check()
+    assert guard.warnings == []

@@ -123,8 +123,7 @@ def test_mnist_tf1_checkpoint_loads_exactly(tmp_path):
   np.testing.assert_allclose(model(images, training=False), expected, rtol=0, atol=1e-5)
 
 
-@pytest.mark.parametrize('depth,width', [(10, 2), pytest.param(34, 10, marks=pytest.mark.skipif(
-    not os.environ.get('RUN_SLOW'), reason="Madry's full WRN-34-10: set RUN_SLOW=1"))])
+@pytest.mark.parametrize('depth,width', [(10, 2), pytest.param(34, 10, marks=pytest.mark.slow)])
 def test_cifar_tf1_checkpoint_logits_and_gradients_match(tmp_path, depth, width):
   images = (RNG.random((4, 32, 32, 3)) * 255).astype(np.float32)
   labels = np.array([0, 3, 5, 9])
