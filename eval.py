@@ -15,6 +15,8 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 
+from attacks.registry import METHODS
+from attacks.registry import help_text as registry_help_text
 from evaluation.settings import DEFAULT_MADRY_DIR
 from evaluation.settings import SUITES
 from evaluation.settings import EvalSettings
@@ -37,8 +39,10 @@ def define_eval_flags():
   d = EvalSettings(model_dir='')
   flags.DEFINE_list('suite', list(d.suites), f'Attack suites: {", ".join(SUITES)} (empty, with no --attacks: clean accuracy only).')
   flags.DEFINE_multi_string('attacks', [], 'Custom attack, repeatable: name:key=value,...; '
-                            'method=pgd|fgsm|apgd|apgd_t|square decides which keys apply, '
-                            'threat=black-box crafts it on --blackbox_source (docs/usage.md).')
+                            f'method={"|".join(METHODS)} (default pgd) decides which keys '
+                            'apply, threat=black-box crafts it on --blackbox_source. Keys '
+                            'and defaults (budget: the dataset\'s paper budget):\n'
+                            + registry_help_text())
   flags.DEFINE_bool('early_stop', d.early_stop, "The suites' PGD attacks stop attacking a point "
                     'at the first iterate that fools it and keep that iterate (at least as '
                     "strong, cheaper); off: the paper's protocol, every step, final iterate "
@@ -65,8 +69,8 @@ def define_eval_flags():
                       'itself when --model_dir is not given (with --dataset); default for '
                       f'--blackbox_source=madry_ckpt: {DEFAULT_MADRY_DIR}.')
   define_strategy_flag()
-  flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (50; the first author's "
-                     'later code used 0).')
+  flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (the first author's later "
+                     'code used 0).')
 
 
 def settings_from_flags():

@@ -17,14 +17,22 @@ budget as tensors, so one trace serves every budget.
 
 from attacks.config import APGDConfig
 from attacks.config import APGDTConfig
-from attacks.config import CONFIG_TYPES
 from attacks.config import FABTConfig
+from attacks.config import MADRY_KAPPA
 from attacks.config import PGDConfig
 from attacks.config import SquareConfig
 from attacks.config import config_record
 from attacks.config import fgsm
-from attacks.factory import make_attack
-from attacks.losses import cw_margin_loss
-from attacks.losses import dlr_loss
-from attacks.losses import xent_loss
-from attacks.pgd import Attack
+from attacks.registry import make_attack
+
+# Imported on first use (PEP 562): the configs and the registry need no TensorFlow, so the
+# entry points can validate their flags before paying for it.
+_LAZY = {'Attack': 'attacks.pgd', 'cw_margin_loss': 'attacks.losses',
+         'dlr_loss': 'attacks.losses', 'xent_loss': 'attacks.losses'}
+
+
+def __getattr__(name):
+  if name in _LAZY:
+    import importlib  # pylint: disable=g-import-not-at-top
+    return getattr(importlib.import_module(_LAZY[name]), name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

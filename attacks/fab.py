@@ -1,6 +1,6 @@
 """FAB-T (Croce & Hein 2020, "Minimally distorted adversarial examples with a fast adaptive
 boundary attack"), targeted, L-infinity: a minimum-norm attack, as AutoAttack's standard
-version runs it (the top 9 wrong classes in turn, 100 iterations, 1 restart).
+version runs it (the top wrong classes in turn, one restart; FABTConfig holds the counts).
 
 Each iteration linearizes the margin z_t - z_y of the target t over the true class y at
 the iterate, projects both the iterate and the original image onto that hyperplane (the

@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from attacks.config import MADRY_KAPPA
+
 
 def xent_loss(logits, labels):
   """Softmax cross-entropy of each example (Madry sums these; the sign gradient is the same)."""
@@ -21,7 +23,7 @@ def logit_margin(logits, labels):
   return true_logit - best_other
 
 
-def cw_margin_loss(logits, labels, kappa=50.0):
+def cw_margin_loss(logits, labels, kappa=MADRY_KAPPA):
   """Madry's CW loss: -relu(z_y - max_{j != y} z_j + kappa). Its gradient vanishes once a
   wrong class leads by kappa."""
   true_logit, best_other = _true_and_best_other(logits, labels)

@@ -2,7 +2,7 @@
 that needs no gradients, so gradient masking does not stop it.
 
 Start from vertical stripes of +-epsilon; each query redraws one random square window
-(its side shrinking on the paper's schedule for p, starting at p_init = 0.8 of the image;
+(its side shrinking on the paper's schedule for p, starting at p_init of the image;
 not rescaled to the query budget, as AutoAttack's standard version)
 to +-epsilon per channel and keeps the change when the margin loss
 z_y - max_{i != y} z_i drops. An example stops once misclassified. Queries run in
@@ -13,13 +13,14 @@ import math
 
 import tensorflow as tf
 
+from attacks.config import SquareConfig
 from attacks.losses import logit_margin
 from attacks.targets import skips_empty_batch
 
 _CHUNK = 100  # queries per compiled call
 
 
-def window_fraction(query, total_queries, p_init=0.8, rescale_schedule=False):
+def window_fraction(query, total_queries, p_init=SquareConfig.p_init, rescale_schedule=False):
   """The share p of the image a window covers at `query`, on the schedule of the paper's code,
   written for 10,000 queries: AutoAttack's standard version uses it as is (with 5,000
   queries the last halvings never come); `rescale_schedule` stretches it to the budget."""

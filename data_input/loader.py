@@ -50,13 +50,11 @@ class Split:
 
 
 def _read_raw(spec, split, manual_dir):
-  if spec.name == 'mnist':
-    if not raw_readers.mnist_available(manual_dir):
-      return None
-    return raw_readers.read_mnist(manual_dir, split)
-  if raw_readers.find_cifar_files(manual_dir, spec.name, split)[0] is None:
+  """(images, labels) from the raw files of the spec's format in `manual_dir`, or None."""
+  reader = raw_readers.READERS[spec.raw_format]
+  if not reader.found(manual_dir, spec.name, split):
     return None
-  return raw_readers.read_cifar(manual_dir, spec.name, split)
+  return reader.read(manual_dir, spec.name, split)
 
 
 def _missing_data_message(spec, data_dir, manual_dir):

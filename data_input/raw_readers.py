@@ -5,10 +5,13 @@ MNIST IDX (.gz or plain), CIFAR-10/100 binary records (also partial copies such 
 Each reader returns (images uint8 NHWC, labels int64).
 """
 
+import dataclasses
 import glob
 import gzip
 import os
 import pickle
+import zlib
+from typing import Callable
 
 import numpy as np
 
@@ -27,6 +30,9 @@ def read_idx(path):
   try:
     with opener(path, 'rb') as f:
       data = f.read()
+  except zlib.error as e:
+    raise UserError(f'{path} is corrupted: its gzip data or checksum does not hold ({e}); '
+                    'replace it with the original file') from None
   except (OSError, EOFError) as e:
     raise UserError(f'cannot read IDX file {path}: {e}') from None
   magic = int.from_bytes(data[:4], 'big') if len(data) >= 4 else None
@@ -136,3 +142,22 @@ def read_cifar(folder, dataset, split):
     raise UserError(f'no raw {dataset} {split} files in {folder}')
   reader = read_cifar_binary if fmt == 'binary' else read_cifar_pickle
   return reader(paths, dataset)
+
+
+@dataclasses.dataclass(frozen=True)
+class RawReader:
+  """How one raw format is found and read: found(folder, dataset, split) -> bool and
+  read(folder, dataset, split) -> (images uint8 NHWC, labels int64)."""
+  found: Callable
+  read: Callable
+
+
+# format name (a dataset spec's `raw_format`) -> its reader. A dataset with a new file
+# format adds one reader here.
+READERS = {
+    'mnist_idx': RawReader(found=lambda folder, dataset, split: mnist_available(folder),
+                           read=lambda folder, dataset, split: read_mnist(folder, split)),
+    'cifar': RawReader(
+        found=lambda folder, dataset, split: find_cifar_files(folder, dataset, split)[0] is not None,
+        read=read_cifar),
+}

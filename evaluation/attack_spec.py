@@ -1,43 +1,20 @@
 """Parses `eval.py --attacks` entries such as `pgd100_cw:steps=100,loss=cw,restarts=5`.
 
-`method` (default pgd) decides which settings an entry may use; a setting that does not
-apply to its method is an error, never ignored:
-
-  pgd     eps step steps rand loss(xent|cw) norm(linf|l2) restarts kappa target(none|next|
-          random) early_stop momentum (MI-FGSM decay; 0 is PGD) precision (float32|bfloat16:
-          the gradients' compute precision; x_adv is scored in float32)
-  fgsm    eps loss(xent|cw) norm kappa target
-  apgd    eps steps loss(xent|dlr) restarts
-  apgd_t  eps steps targets restarts
-  fab_t   eps steps targets alpha_max eta beta
-  square  eps queries p_init rescale_schedule
-
-Every method also takes `threat` (white-box, default, or black-box: crafted on
---blackbox_source). Unset keys take the dataset's paper budget (MNIST eps 0.3, step 0.01,
-40 steps; CIFAR eps 8, step 2, 20 steps), random start on, xent, L-infinity; APGD 100
-iterations, FAB-T 100 iterations over 9 targets, Square 5,000 queries and p_init 0.8.
-eps may be inf for pgd and fgsm.
+`method` (default pgd) decides which keys an entry may use (attacks/registry.py lists them
+with their defaults; `registry.help_text()`); a key that does not apply to its method is
+an error, never ignored. Every method also takes `threat` (white-box, default, or
+black-box: crafted on --blackbox_source). Unset budget keys take the dataset's paper budget
+(MNIST eps 0.3, step 0.01, 40 steps; CIFAR eps 8, step 2, 20 steps), an unset `kappa`
+eval.py's --kappa, and every other unset key its config's default. eps may be inf for
+pgd and fgsm.
 """
 
-from attacks import APGDConfig
-from attacks import APGDTConfig
-from attacks import FABTConfig
-from attacks import PGDConfig
-from attacks import SquareConfig
-from attacks import fgsm
+from attacks.config import MADRY_KAPPA
+from attacks.registry import METHODS
 from evaluation.plan import planned
 from run_support.errors import UserError
 
 _BOOLS = {'true': True, '1': True, 'yes': True, 'false': False, '0': False, 'no': False}
-_KEYS = {
-    'pgd': ('eps', 'step', 'steps', 'rand', 'loss', 'norm', 'restarts', 'kappa', 'target',
-            'early_stop', 'momentum', 'precision'),
-    'fgsm': ('eps', 'loss', 'norm', 'kappa', 'target'),
-    'apgd': ('eps', 'steps', 'loss', 'restarts'),
-    'apgd_t': ('eps', 'steps', 'targets', 'restarts'),
-    'fab_t': ('eps', 'steps', 'targets', 'alpha_max', 'eta', 'beta'),
-    'square': ('eps', 'queries', 'p_init', 'rescale_schedule'),
-}
 _THREATS = ('white-box', 'black-box')
 
 
@@ -48,38 +25,28 @@ def _bool(value):
     raise ValueError(f'{value!r} is not true or false') from None
 
 
-def _config(method, name, v, spec, kappa):
-  budget = spec.paper_attack
-  eps = float(v.get('eps', budget.epsilon))
-  if method == 'pgd':
-    return PGDConfig(name=name, epsilon=eps, step_size=float(v.get('step', budget.step_size)),
-                     steps=int(v.get('steps', budget.steps)), random_start=_bool(v.get('rand', 'true')),
-                     loss=v.get('loss', 'xent'), norm=v.get('norm', 'linf'),
-                     restarts=int(v.get('restarts', 1)), kappa=float(v.get('kappa', kappa)),
-                     target=v.get('target', 'none'), early_stop=_bool(v.get('early_stop', 'false')),
-                     momentum=float(v.get('momentum', 0.0)),
-                     precision=v.get('precision', 'float32'))
-  if method == 'fgsm':
-    return fgsm(name, eps, v.get('loss', 'xent'), norm=v.get('norm', 'linf'),
-                kappa=float(v.get('kappa', kappa)), target=v.get('target', 'none'))
-  if method == 'apgd':
-    return APGDConfig(name=name, epsilon=eps, steps=int(v.get('steps', 100)),
-                      loss=v.get('loss', 'xent'), restarts=int(v.get('restarts', 1)))
-  if method == 'apgd_t':
-    return APGDTConfig(name=name, epsilon=eps, steps=int(v.get('steps', 100)),
-                       targets=int(v.get('targets', 9)), restarts=int(v.get('restarts', 1)))
-  if method == 'fab_t':
-    return FABTConfig(name=name, epsilon=eps, steps=int(v.get('steps', 100)),
-                      targets=int(v.get('targets', 9)), alpha_max=float(v.get('alpha_max', 0.1)),
-                      eta=float(v.get('eta', 1.05)), beta=float(v.get('beta', 0.9)))
-  return SquareConfig(name=name, epsilon=eps, queries=int(v.get('queries', 5000)),
-                      p_init=float(v.get('p_init', 0.8)),
-                      rescale_schedule=_bool(v.get('rescale_schedule', 'false')))
+def _read(value, kind):
+  """A key's text as its config field's type."""
+  if kind is bool:
+    return _bool(value)
+  return kind(value)  # int, float or str; a ValueError names the value
 
 
-def parse_attack(text, spec, kappa=50.0):
-  """One PlannedAttack from `name:key=value,...` for the dataset of `spec`; UserError
-  naming the problem otherwise."""
+def _config(method, name, values, budget, kappa):
+  types = method.field_types()
+  fields = {f: getattr(budget, f) for f in method.budget}
+  if 'kappa' in method.keys.values():
+    fields['kappa'] = kappa
+  for key, value in values.items():
+    field = method.keys[key]
+    fields[field] = _read(value, types[field])
+  return method.config(name, fields)
+
+
+def parse_attack(text, spec, kappa=MADRY_KAPPA, budget=None):
+  """One PlannedAttack from `name:key=value,...` for the dataset of `spec`: unset budget
+  keys from `budget` (an AttackBudget; default the paper's, spec.paper_attack), unset kappa
+  from `kappa`. UserError naming the problem otherwise."""
   name, _, body = text.partition(':')
   name = name.strip()
   if not name or not name.replace('_', '').isalnum():
@@ -90,20 +57,21 @@ def parse_attack(text, spec, kappa=50.0):
     if not sep:
       raise UserError(f'--attacks entry {text!r}: {item!r} is not key=value')
     values[key.strip()] = value.strip()
-  method = values.pop('method', 'pgd')
+  method_name = values.pop('method', 'pgd')
   threat = values.pop('threat', 'white-box')
-  if method not in _KEYS:
-    raise UserError(f'--attacks entry {text!r}: unknown method {method!r}; use one of '
-                    f'{", ".join(_KEYS)}')
+  if method_name not in METHODS:
+    raise UserError(f'--attacks entry {text!r}: unknown method {method_name!r}; use one of '
+                    f'{", ".join(METHODS)}')
+  method = METHODS[method_name]
   if threat not in _THREATS:
     raise UserError(f'--attacks entry {text!r}: threat must be white-box or black-box, got {threat!r}')
-  unknown = sorted(set(values) - set(_KEYS[method]))
+  unknown = sorted(set(values) - set(method.keys))
   if unknown:
     raise UserError(f'--attacks entry {text!r}: {", ".join(unknown)} does not apply to method '
-                    f'{method} (its settings: {", ".join(_KEYS[method])}, threat)')
+                    f'{method_name} (its settings: {", ".join(method.keys)}, threat)')
   try:
-    config = _config(method, name, values, spec, kappa)
-  except ValueError as e:
+    config = _config(method, name, values, budget or spec.paper_attack, kappa)
+  except (ValueError, TypeError) as e:
     raise UserError(f'--attacks entry {text!r}: {e}') from None
   if threat == 'black-box' and getattr(config, 'early_stop', False):
     raise UserError(f'--attacks entry {text!r}: early_stop stops once the source model is '

@@ -19,7 +19,6 @@ from evaluation.runner import attack_result
 from evaluation.runner import clean_result
 from evaluation.runner import recorded_config
 from evaluation.runner import zero_gradient_share
-from evaluation.settings import parse_transfer_sources
 from evaluation.store import ResultsStore
 from evaluation.suites import autoattack_configs
 from evaluation.suites import suite_plan
@@ -94,7 +93,7 @@ def _load_models(settings, target=None):
   sources = {}
   if settings.blackbox_source:
     sources[None] = load_source(settings.source_folders(), target.dataset, '--blackbox_source')
-  for name, folders in parse_transfer_sources(settings.transfer_sources).items():
+  for name, folders in settings.transfer_source_folders.items():
     sources[name] = load_source(folders, target.dataset, f'--transfer_sources {name}')
   spec = get_spec(target.dataset)
   named = [(target, f'the model at {target.path}')] + [
@@ -111,15 +110,21 @@ def _load_models(settings, target=None):
   return target, sources
 
 
+def _budget(settings, spec):
+  """The suites' budget: the paper's, or at --epsilon (step size and steps unchanged)."""
+  if settings.epsilon is None:
+    return spec.paper_attack
+  if settings.epsilon >= spec.pixel_max:
+    raise UserError(f'--epsilon must be below the data range {spec.pixel_max:g}, got '
+                    f'{settings.epsilon:g} (unbounded attacks are the unbounded suite)')
+  return dataclasses.replace(spec.paper_attack, epsilon=settings.epsilon)
+
+
 def _plan(settings, spec, sources):
-  if settings.epsilon is not None:  # the suites at another budget (step size unchanged)
-    if settings.epsilon >= spec.pixel_max:
-      raise UserError(f'--epsilon must be below the data range {spec.pixel_max:g}, got '
-                      f'{settings.epsilon:g} (unbounded attacks are the unbounded suite)')
-    spec = dataclasses.replace(spec, paper_attack=dataclasses.replace(
-        spec.paper_attack, epsilon=settings.epsilon))
-  names = tuple(parse_transfer_sources(settings.transfer_sources))
-  plan = [p for suite in settings.suites for p in suite_plan(suite, spec, settings.kappa, names)]
+  budget = _budget(settings, spec)
+  names = tuple(settings.transfer_source_folders)
+  plan = [p for suite in settings.suites
+          for p in suite_plan(suite, spec, settings.kappa, names, budget)]
   # Recorded in each attack's config, so results say which protocol and precision; never
   # for transfer: stopping once the source is fooled only weakens what transfers.
   white_box_pgd = {'early_stop': True} if settings.early_stop else {}
@@ -128,7 +133,7 @@ def _plan(settings, spec, sources):
   plan = [dataclasses.replace(p, config=dataclasses.replace(p.config, **white_box_pgd))
           if white_box_pgd and p.config.method == 'pgd' and p.threat != 'black-box' else p
           for p in plan]
-  plan += [parse_attack(text, spec, settings.kappa) for text in settings.attacks]
+  plan += [parse_attack(text, spec, settings.kappa, budget) for text in settings.attacks]
   names = [p.name for p in plan]
   repeated = sorted({n for n in names if names.count(n) > 1})
   if repeated:

@@ -10,11 +10,11 @@ import tensorflow as tf
 
 from attacks import config_record
 from attacks import make_attack
+from attacks.registry import get_method
 from data_input.pipeline import eval_batches
 from evaluation.accuracy import correct_per_example
 from run_support.distribution import is_distributed
 from run_support.distribution import replicated_attack
-from run_support.distribution import splits_across_replicas
 
 
 _RESTART_SALT = 7919000  # seed offset of a black-box attack's later restarts
@@ -132,7 +132,8 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
   attack = make_attack(crafting_model,
                        dataclasses.replace(config, restarts=1) if restarts > 1 else config,
                        (lo, hi), float32_predict=target_predict)
-  if strategy is not None and is_distributed(strategy) and splits_across_replicas(config):
+  if (strategy is not None and is_distributed(strategy)
+      and get_method(config.method).splits_across_replicas(config)):
     attack = replicated_attack(strategy, attack)
   batches = list(eval_batches(split, spec, batch_size, num_examples))
   key = cached = None

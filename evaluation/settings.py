@@ -1,10 +1,12 @@
 """What an evaluation run is; validated without TensorFlow so bad input fails at once."""
 
 import dataclasses
+import functools
 import os
 import re
 from typing import Optional
 
+from attacks.config import MADRY_KAPPA
 from data_input.specs import get_spec
 from run_support.errors import UserError
 from run_support.precisions import PRECISIONS
@@ -34,7 +36,7 @@ class EvalSettings:
   transfer_cache_dir: Optional[str] = None  # crafted black-box examples, reused across targets
   output_dir: Optional[str] = None       # default model_dir/eval
   seed: int = 0
-  kappa: float = 50.0
+  kappa: float = MADRY_KAPPA
   early_stop: bool = False               # suites' PGD: stop a point at its first fooling iterate
   attack_precision: str = 'float32'      # suites' white-box PGD: the gradients' precision
   epsilon: Optional[float] = None        # the suites' budget instead of the paper's
@@ -42,6 +44,11 @@ class EvalSettings:
   data_dir: Optional[str] = None
   manual_dir: Optional[str] = None
   download: bool = False
+
+  @functools.cached_property
+  def transfer_source_folders(self):
+    """{name: [folder, ...]} of --transfer_sources (parsed once; UserError if malformed)."""
+    return parse_transfer_sources(self.transfer_sources)
 
   @property
   def madry_target(self):
@@ -150,7 +157,7 @@ def validate(s, model_given=False):
   if 'transfer' in s.suites and not s.transfer_sources:
     raise UserError('--suite=transfer needs --transfer_sources=name=folder[+folder...],... '
                     '(the models its attacks are crafted on)')
-  parse_transfer_sources(s.transfer_sources)
+  s.transfer_source_folders  # pylint: disable=pointless-statement  (parses: UserError if bad)
   folders = [(s.model_dir or None, '--model_dir')]
   if s.blackbox_source and s.blackbox_source != MADRY_SOURCE:
     folders += [(path, '--blackbox_source') for path in s.source_folders()]

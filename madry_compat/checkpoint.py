@@ -14,6 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from data_input.specs import get_spec
 from madry_compat import mnist_cnn
 from madry_compat import wide_resnet
 from madry_compat.models import build_model
@@ -59,12 +60,16 @@ def read_global_step(prefix):
   return int(match.group(1)) if match else None
 
 
-def checkpoint_dataset(values):
-  """'mnist' or 'cifar' from the variable names."""
+_KIND_NAMES = {'mnist_cnn': 'MNIST', 'wide_resnet': 'CIFAR'}
+
+
+def checkpoint_architecture(values):
+  """'mnist_cnn' or 'wide_resnet' (madry_compat.models.ARCHITECTURES) from the variable
+  names of a Madry checkpoint."""
   if 'Variable' in values:
-    return 'mnist'
+    return 'mnist_cnn'
   if 'input/init_conv/DW' in values:
-    return 'cifar'
+    return 'wide_resnet'
   raise UserError('not a Madry checkpoint: neither MNIST\'s "Variable" nor CIFAR\'s '
                   '"input/init_conv/DW" is in it')
 
@@ -100,9 +105,9 @@ def _wide_resnet_shape(values):
 
 def _model_for(values, dataset, precision='float32'):
   """Madry's model for `dataset` shaped to fit `values` ({TF1 name: array-like})."""
-  if checkpoint_dataset(values) == 'mnist':
+  if checkpoint_architecture(values) == 'mnist_cnn':
     classes = values['Variable_7'].shape[-1] if 'Variable_7' in values else None
-    return build_model('mnist', num_classes=classes, precision=precision)
+    return build_model(dataset, num_classes=classes, precision=precision)
   depth, width, classes = _wide_resnet_shape(values)
   return build_model(dataset, depth, width, num_classes=classes, precision=precision)
 
@@ -123,10 +128,11 @@ def load_madry_checkpoint(path, dataset):
   """
   prefix = resolve_prefix(path)
   values = read_checkpoint(prefix)
-  kind = checkpoint_dataset(values)
-  wanted = 'mnist' if dataset == 'mnist' else 'cifar'
+  kind = checkpoint_architecture(values)
+  wanted = get_spec(dataset).architecture
   if kind != wanted:
-    raise UserError(f'{prefix} is a Madry {kind.upper()} checkpoint, but --dataset={dataset}')
+    raise UserError(f'{prefix} is a Madry {_KIND_NAMES[kind]} checkpoint, but --dataset={dataset} '
+                    f'takes his {_KIND_NAMES[wanted]} architecture')
   try:
     model = _model_for(values, dataset)
   except KeyError as e:

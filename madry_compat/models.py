@@ -1,8 +1,17 @@
-"""One entry point that builds the right Madry architecture for a dataset."""
+"""Madry's architectures by name, and one entry point that builds the one a dataset's
+recipe names (data_input/specs.py: `architecture`)."""
 
+from data_input.specs import get_spec
 from madry_compat.mnist_cnn import build_mnist_cnn
 from madry_compat.precision import compute_policy
 from madry_compat.wide_resnet import build_wide_resnet
+
+# name -> (depth, width, num_classes, weight_decay) -> Keras model. A new architecture is
+# one module plus one entry here.
+ARCHITECTURES = {
+    'mnist_cnn': lambda depth, width, classes, weight_decay: build_mnist_cnn(classes),
+    'wide_resnet': build_wide_resnet,
+}
 
 
 def build_model(dataset, depth=34, width=10, weight_decay=2e-4, num_classes=None,
@@ -10,8 +19,8 @@ def build_model(dataset, depth=34, width=10, weight_decay=2e-4, num_classes=None
   """Madry's architecture for a dataset.
 
   Args:
-    dataset: 'mnist' (Madry's CNN; depth, width and weight_decay unused), 'cifar10' or
-      'cifar100' (Madry's WideResNet).
+    dataset: a registered dataset; its recipe names the architecture (MNIST: Madry's CNN,
+      which ignores depth, width and weight_decay; CIFAR: Madry's WideResNet).
     depth, width: WideResNet depth (6n+4; Madry's 34) and width.
     weight_decay: Madry's weight decay, as kernel L2 losses.
     num_classes: defaults to the dataset's.
@@ -21,10 +30,7 @@ def build_model(dataset, depth=34, width=10, weight_decay=2e-4, num_classes=None
   Returns:
     A Keras model taking Madry-scale images and returning float32 logits.
   """
+  spec = get_spec(dataset)
   with compute_policy(precision):
-    if dataset == 'mnist':
-      return build_mnist_cnn(num_classes or 10)
-    if dataset in ('cifar10', 'cifar100'):
-      classes = num_classes or (100 if dataset == 'cifar100' else 10)
-      return build_wide_resnet(depth, width, classes, weight_decay)
-  raise ValueError(f'no Madry model for dataset {dataset!r}')
+    return ARCHITECTURES[spec.architecture](depth, width, num_classes or spec.num_classes,
+                                            weight_decay)

@@ -2,7 +2,7 @@
 
 from absl import flags
 
-from data_input.specs import DATASET_NAMES
+from data_input.specs import dataset_names
 
 FLAGS = flags.FLAGS
 
@@ -12,7 +12,7 @@ def define_common_flags():
   --num_examples, --output_dir."""
   if 'manual_dir' in FLAGS:
     return
-  flags.DEFINE_string('dataset', None, f'One of {", ".join(DATASET_NAMES)}. train.py: default '
+  flags.DEFINE_string('dataset', None, f'One of {", ".join(dataset_names())}. train.py: default '
                       "mnist; eval.py: default the model's training dataset.")
   flags.DEFINE_string('model_dir', None, 'A training run folder: train.py writes checkpoints, '
                       'summaries, model.keras, final_metrics.json, flags.cfg there and resumes '

@@ -74,12 +74,6 @@ def remove_scratch(path, base):
     shutil.rmtree(path, ignore_errors=True)
 
 
-def splits_across_replicas(config):
-  """Attacks that run as one graph can be split across replicas; APGD with restarts,
-  APGD-T and Square drive their loops from Python and run whole on every worker instead."""
-  return config.method == 'pgd' or (config.method == 'apgd' and config.restarts == 1)
-
-
 def replicated_attack(strategy, attack):
   """attack(x, y, seed) with the batch (the same on every worker) split among the replicas
   and the adversarial batch gathered back on every worker."""

@@ -12,17 +12,6 @@ from run_support.errors import UserError
 from run_support.precisions import PRECISIONS
 from run_support.strategies import STRATEGIES
 
-# Madry's training configs (mnist_challenge / cifar10_challenge config.json + train.py),
-# including his training adversary (the paper describes CIFAR's as 7 steps).
-DATASET_DEFAULTS = {
-    'mnist': dict(optimizer='adam', learning_rate=1e-4, lr_decay_fractions=(), batch_size=50,
-                  loss_reduction='sum', weight_decay=0.0, train_steps=100000, train_holdout=5000,
-                  augment=False, adv_bn_training=False),
-    'cifar': dict(optimizer='momentum', learning_rate=0.1, lr_decay_fractions=(0.5, 0.75),
-                  batch_size=128, loss_reduction='mean', weight_decay=2e-4, train_steps=80000,
-                  train_holdout=0, augment=True, adv_bn_training=True),
-}
-
 # What beta multiplies (training/objective.py). 'summed_xent': the paper's units, beta
 # relative to the batch-summed cross-entropy (Madry's MNIST loss); under the mean reduction
 # ||Z||_F is then weighed by beta / B, the same objective divided by B. 'batch_loss': beta
@@ -40,7 +29,8 @@ RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'beta_units', 'sigma', 'clip_noise',
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-  """Every setting of a training run. None means: Madry's default for the dataset."""
+  """Every setting of a training run. None means: Madry's default for the dataset (its
+  recipe in data_input/specs.py)."""
   model_dir: str = ''  # empty: runs/<settings>, see default_model_dir
   dataset: str = 'mnist'
   alpha: float = 0.0
@@ -92,9 +82,8 @@ class TrainConfig:
     """A copy with every None replaced by Madry's default for this dataset."""
     spec = get_spec(self.dataset)
     adversary = spec.madry_train_attack
-    defaults = dict(DATASET_DEFAULTS['mnist' if spec.name == 'mnist' else 'cifar'],
-                    adv_epsilon=adversary.epsilon, adv_step_size=adversary.step_size,
-                    adv_steps=adversary.steps)
+    defaults = dict(dataclasses.asdict(spec.recipe), adv_epsilon=adversary.epsilon,
+                    adv_step_size=adversary.step_size, adv_steps=adversary.steps)
     updates = {k: v for k, v in defaults.items() if getattr(self, k) is None}
     cfg = dataclasses.replace(self, **updates)
     cfg = dataclasses.replace(cfg, lr_decay_fractions=tuple(cfg.lr_decay_fractions))
@@ -183,7 +172,7 @@ def validate(cfg):
   _check(cfg.adv_epsilon >= 0, f'--adv_epsilon must be >= 0, got {cfg.adv_epsilon}')
   _check(cfg.adv_step_size > 0, f'--adv_step_size must be > 0, got {cfg.adv_step_size}')
   _check(cfg.adv_steps > 0, f'--adv_steps must be > 0, got {cfg.adv_steps}')
-  if cfg.dataset != 'mnist':
+  if get_spec(cfg.dataset).architecture == 'wide_resnet':
     _check(cfg.depth >= 10 and (cfg.depth - 4) % 6 == 0,
            f'--depth must be 6n+4 (10, 16, 22, 28, 34, ...), got {cfg.depth}')
     _check(cfg.width >= 1, f'--width must be >= 1, got {cfg.width}')
