@@ -66,7 +66,7 @@ def diagnose(s):
   spec = get_spec(dataset)
   epsilon = s.epsilon if s.epsilon is not None else spec.paper_attack.epsilon
   extent = s.landscape_extent if s.landscape_extent is not None else spec.landscape_extent
-  models = {model_label(d): model_io.load_model_folder(d, dataset, '--model_dirs').model
+  loaded = {model_label(d): model_io.load_model_folder(d, dataset, '--model_dirs')
             for d in s.model_dirs}
   test = loader.load_split(dataset, 'test', s.data_dir, s.manual_dir)
   if s.num_examples > len(test):
@@ -76,7 +76,8 @@ def diagnose(s):
   os.makedirs(s.output_dir, exist_ok=True)
   started = time.perf_counter()
   quantities, activity, document = {}, {}, {'models': {}}
-  for label, model in models.items():
+  for label, model_state in loaded.items():
+    model = model_state.model
     logging.info('Diagnosing %s on %d %s test images.', label, n, dataset)
     q = linearized_quantities(model, test, spec, n, s.batch_size)
     quantities[label] = q
@@ -93,6 +94,7 @@ def diagnose(s):
       figures.landscape_grid(values, grid, os.path.join(s.output_dir, f'landscape_{kind}_{slug}.png'),
                              f'{label}: xent along {"two Rademacher" if kind == "random" else "sign(grad xent) and a Rademacher"} directions')
     document['models'][label] = {
+        'model': model_state.state(),
         'clean_accuracy': float(correct_per_example(predict, test, spec, s.batch_size, n).mean()),
         'table1': {'epsilon': epsilon, 'predicted_accuracy': predicted_accuracy(q['epsilon_L'], epsilon),
                    'fgsm_xent_accuracy': empirical['xent'], 'fgsm_cw_accuracy': empirical['cw']},
@@ -108,7 +110,7 @@ def diagnose(s):
     }
   figures.histograms(quantities, os.path.join(s.output_dir, 'histograms.png'), epsilon)
   figures.activity(activity, os.path.join(s.output_dir, 'penultimate_activity.png'))
-  document.update({'dataset': dataset, 'examples': f'first {n} test images ({test.source})',
+  document.update({'dataset': dataset, 'examples': test.describe(n),
                    'epsilon': epsilon, 'seconds': time.perf_counter() - started,
                    'settings': dataclasses.asdict(s),
                    'notes': 'ybar is the most likely wrong class; FGSM uses kappa 0 for CW.'})

@@ -3,6 +3,8 @@ summary, the results.json document and its Markdown table."""
 
 import numpy as np
 
+from evaluation.intervals import wilson_interval
+
 from evaluation.plan import AUTOATTACK
 
 # Worst-case groups: each threat model alone, AutoAttack's chain, and all of them together.
@@ -43,16 +45,27 @@ def autoattack_summary(results, chain_names, spec, n):
           'robust_after': {name: chain[name].accuracy for name in chain_names}}
 
 
+def _with_interval(correct):
+  """'43.30% [40.3, 46.4]': accuracy over the per-example outcomes and its 95% interval."""
+  n, k = len(correct), int(sum(correct))
+  if not n:
+    return '-'
+  low, high = wilson_interval(k, n)
+  return f'{k / n:.2%} [{100 * low:.1f}, {100 * high:.1f}]'
+
+
 def markdown_table(results, cases, warnings):
-  lines = ['| attack | threat | description | accuracy | seconds | sanity |',
+  lines = ['| attack | threat | description | accuracy [95% interval] | seconds | sanity |',
            '|---|---|---|---|---|---|']
   for r in results:
     threat = f'{r.threat}, {r.chain} chain' if r.chain else r.threat
-    lines.append(f'| {r.name} | {threat} | {r.description} | {r.accuracy:.2%} | '
+    lines.append(f'| {r.name} | {threat} | {r.description} | {_with_interval(r.correct)} | '
                  f'{r.seconds:.1f} | {"ok" if r.sanity.get("ok") else "FAILED"} |')
   if cases:
-    lines += ['', '| worst case per example | epsilon | accuracy | over |', '|---|---|---|---|']
-    lines += [f'| {c["threat"]} | {c["epsilon"]:g} {c["norm"]} | **{c["accuracy"]:.2%}** | '
+    lines += ['', '| worst case per example | epsilon | accuracy [95% interval] | over |',
+              '|---|---|---|---|']
+    lines += [f'| {c["threat"]} | {c["epsilon"]:g} {c["norm"]} | '
+              f'**{_with_interval([ch == "1" for ch in c["correct"]])}** | '
               f'{", ".join(c["over"])} |' for c in cases]
   lines += [f'- WARNING: {w}' for w in warnings]
   return '\n'.join(lines) + '\n'

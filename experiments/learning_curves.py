@@ -1,8 +1,10 @@
-"""Learning curves: clean and PGD-40 (the paper's white-box attack, xent) accuracy on the
-first N test images at every saved checkpoint of one or more training runs, as JSON and
-one figure per metric with every run on it. Finished checkpoints are not measured again.
+"""Learning curves: clean, PGD-40 (the paper's white-box attack, xent) and FGSM (xent, no
+random start) accuracy on the first N test images at every saved checkpoint of one or more
+training runs, as JSON and one figure per metric with every run on it. FGSM rising while
+PGD-40 collapses is the sign of catastrophic overfitting (Wong et al. 2020). A checkpoint
+is measured again only when its weights differ from those its stored point measured.
 
-  python experiments/learning_curves.py --run_dirs=runs/mnist_paper/natural,runs/mnist_paper/sigma0.5 \
+  python -m experiments.learning_curves --run_dirs=runs/mnist_paper/natural,runs/mnist_paper/sigma0.5 \
       --every=10000 --num_examples=1000 --manual_dir=../shared/data/mnist \
       --output=docs/results/mnist_paper_budget
 """
@@ -10,11 +12,9 @@ one figure per metric with every run on it. Finished checkpoints are not measure
 import json
 import os
 import re
-import sys
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 from absl import logging
@@ -24,11 +24,14 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import tensorflow as tf
 
 from attacks import PGDConfig
+from attacks import config_record
+from attacks import fgsm
 from data_input import loader
 from data_input.specs import get_spec
 from evaluation.accuracy import clean_accuracy
 from evaluation.accuracy import make_predict_fn
 from evaluation.model_io import run_config
+from evaluation.model_io import weights_sha256
 from evaluation.plan import planned
 from evaluation.runner import attack_result
 from madry_compat import build_model
@@ -53,16 +56,27 @@ def _checkpoints(run_dir, every):
   return dict(sorted(found.items()))
 
 
-def _measure(model, prefix, test, spec, n):
-  tf.train.Checkpoint(model=model).restore(prefix).expect_partial()
-  predict = make_predict_fn(model)
-  clean, _ = clean_accuracy(predict, test, spec, 200, n)
+def _paper_pgd(spec):
+  """The paper's white-box PGD on xent (random start), at the dataset's budget."""
   budget = spec.paper_attack
-  pgd = PGDConfig(name='pgd40_xent', epsilon=budget.epsilon, step_size=budget.step_size,
-                  steps=budget.steps)
-  robust = attack_result(predict, model, planned(pgd, 'white-box', spec), None, test, spec, n,
-                         200, seed=0).accuracy
-  return {'clean': clean, 'pgd40_xent': robust}
+  return PGDConfig(name=f'pgd{budget.steps}_xent', epsilon=budget.epsilon,
+                   step_size=budget.step_size, steps=budget.steps)
+
+
+def _attacks(spec):
+  """The curves' attacks: the paper's PGD and FGSM, both on xent at its epsilon."""
+  return (_paper_pgd(spec), fgsm('fgsm_xent', spec.paper_attack.epsilon))
+
+
+def _measure(model, test, spec, n):
+  """Clean, PGD and FGSM accuracy of the model as restored, and the hash of its weights."""
+  predict = make_predict_fn(model)
+  point = {'clean': clean_accuracy(predict, test, spec, 200, n)[0]}
+  for config in _attacks(spec):
+    point[config.name] = attack_result(predict, model, planned(config, 'white-box', spec),
+                                       None, test, spec, n, 200, seed=0).accuracy
+  point['weights_sha256'] = weights_sha256(model)
+  return point
 
 
 def _check_same_images(document, examples, path):
@@ -79,9 +93,12 @@ def _check_same_images(document, examples, path):
 
 
 def _figure(curves, metric, title, path):
+  """One line per run over its points that have `metric` (older points have no FGSM)."""
   fig, ax = plt.subplots(figsize=(7, 4.2))
   for label, points in curves.items():
-    steps = sorted(int(s) for s in points)
+    steps = sorted(int(s) for s in points if metric in points[s])
+    if not steps:
+      continue
     ax.plot([s / 1000 for s in steps], [100 * points[str(s)][metric] for s in steps],
             marker='o', label=label)
   ax.set_xlabel('training steps (thousands)')
@@ -124,16 +141,23 @@ def main(argv):
                       FLAGS.every)
       continue
     points = document['runs'].setdefault(label, {})
-    todo = {step: prefix for step, prefix in checkpoints.items() if str(step) not in points}
+    # Points that name their weights are checked against the checkpoint (a run restarted
+    # elsewhere has other weights at the same step); older points are kept as they are.
+    todo = {step: prefix for step, prefix in checkpoints.items()
+            if 'weights_sha256' in points.get(str(step), {'weights_sha256': None})}
     if not todo:  # every point measured before: no data or model to load
       continue
     test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
     _check_same_images(document, test.describe(FLAGS.num_examples), path)
+    document['attack_configs'] = [config_record(c) for c in _attacks(spec)]
     model = build_model(spec.name, config['depth'], config['width'], config['weight_decay'],
                         spec.num_classes)
     for step, prefix in todo.items():
+      tf.train.Checkpoint(model=model).restore(prefix).expect_partial()
+      if points.get(str(step), {}).get('weights_sha256') == weights_sha256(model):
+        continue
       start = time.perf_counter()
-      points[str(step)] = _measure(model, prefix, test, spec, FLAGS.num_examples)
+      points[str(step)] = _measure(model, test, spec, FLAGS.num_examples)
       logging.info('%s step %d: %s (%.0f s)', label, step, points[str(step)],
                    time.perf_counter() - start)
       write_json_atomic(path, document)
@@ -144,8 +168,13 @@ def main(argv):
   examples = document['examples']
   _figure(runs, 'clean', f'Clean accuracy, {examples["which"]} ({examples["source"]})',
           os.path.join(FLAGS.output, 'learning_curve_clean.png'))
-  _figure(runs, 'pgd40_xent', f'PGD-40 (xent, eps {spec.epsilon_label(spec.paper_attack.epsilon)}) accuracy',
-          os.path.join(FLAGS.output, 'learning_curve_pgd40.png'))
+  eps = spec.epsilon_label(spec.paper_attack.epsilon)
+  pgd, fgsm_config = _attacks(spec)
+  _figure(runs, pgd.name, f'PGD-{pgd.steps} (xent, eps {eps}) accuracy',
+          os.path.join(FLAGS.output, f'learning_curve_pgd{pgd.steps}.png'))
+  if any(fgsm_config.name in p for points in runs.values() for p in points.values()):
+    _figure(runs, fgsm_config.name, f'FGSM (xent, eps {eps}) accuracy: rising while PGD falls '
+            'is catastrophic overfitting', os.path.join(FLAGS.output, 'learning_curve_fgsm.png'))
 
 
 if __name__ == '__main__':

@@ -5,7 +5,7 @@ robust accuracy against epsilon under PGD-40, AutoAttack and the strongest trans
 Everything runs through eval.py's evaluate(), so results land (and are reused) in each
 model's eval/ folder; rerunning resumes.
 
-  python experiments/robustness_report.py --dataset=mnist \
+  python -m experiments.robustness_report --dataset=mnist \
       --models=natural=models/mnist/natural,alpha0.95_sigma0.3=models/mnist/alpha0.95_sigma0.3 \
       --transfer_sources=natural=models/mnist/natural,noise=models/mnist/sigma0.5 \
       --num_examples=1000 --curve_epsilons=0.1,0.2,0.4 --curve_num_examples=500 \
@@ -17,10 +17,8 @@ Writes robustness.json, verdict.md and robustness_vs_epsilon.png in --output.
 
 import json
 import os
-import sys
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from absl import flags  # pylint: disable=g-import-not-at-top
 from absl import logging

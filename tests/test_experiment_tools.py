@@ -23,7 +23,7 @@ def _run(args, **kwargs):
 @needs_mnist
 def test_learning_curves_measure_each_checkpoint_once(two_models, tfds_mnist_dir, tmp_path):
   out = tmp_path / 'curves'
-  args = ['experiments/learning_curves.py', f'--run_dirs={two_models["natural"]}',
+  args = ['-m', 'experiments.learning_curves', f'--run_dirs={two_models["natural"]}',
           '--every=150', '--num_examples=20', f'--data_dir={tfds_mnist_dir}', f'--output={out}']
   _run(args)
   curves = json.load(open(out / 'learning_curves.json'))
@@ -31,7 +31,15 @@ def test_learning_curves_measure_each_checkpoint_once(two_models, tfds_mnist_dir
   assert 0.5 < point['clean'] <= 1.0 and 0.0 <= point['pgd40_xent'] <= point['clean']
   assert (out / 'learning_curve_clean.png').stat().st_size > 0
   assert (out / 'learning_curve_pgd40.png').stat().st_size > 0
+  assert 0.0 <= point['fgsm_xent'] <= point['clean'] and len(point['weights_sha256']) == 64
+  assert (out / 'learning_curve_fgsm.png').stat().st_size > 0
   _run(args)  # measured points are kept, not recomputed
+  assert json.load(open(out / 'learning_curves.json'))['runs']['natural']['150'] == point
+  # A point measured on other weights at the same step (the run restarted elsewhere) is
+  # measured again.
+  curves['runs']['natural']['150'] = dict(point, clean=-1.0, weights_sha256='0' * 64)
+  (out / 'learning_curves.json').write_text(json.dumps(curves))
+  _run(args)
   assert json.load(open(out / 'learning_curves.json'))['runs']['natural']['150'] == point
 
 
@@ -43,7 +51,7 @@ def test_learning_curves_leave_out_a_run_without_a_checkpoint_at_the_interval(tw
   shutil.copytree(two_models['ls'], short)
   shutil.rmtree(short / CHECKPOINT_SUBDIR)
   out = tmp_path / 'curves'
-  common = ['experiments/learning_curves.py', '--every=150', '--num_examples=20',
+  common = ['-m', 'experiments.learning_curves', '--every=150', '--num_examples=20',
             f'--data_dir={tfds_mnist_dir}', f'--output={out}']
   result = subprocess.run([sys.executable, *common, f'--run_dirs={short}'], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=600)
@@ -57,7 +65,7 @@ def test_learning_curves_leave_out_a_run_without_a_checkpoint_at_the_interval(tw
 @needs_mnist
 def test_ship_model_writes_a_madry_checkpoint_that_loads_with_its_card(two_models, tmp_path):
   from evaluation.model_io import load_model_folder  # pylint: disable=g-import-not-at-top
-  _run(['experiments/ship_model.py', f'--run_dir={two_models["natural"]}', '--row=natural',
+  _run(['-m', 'experiments.ship_model', f'--run_dir={two_models["natural"]}', '--row=natural',
         f'--models_dir={tmp_path}', f'--manual_dir={MNIST_DIR}'])
   shipped = tmp_path / 'mnist' / 'natural'
   card = json.load(open(shipped / 'model.json'))
@@ -84,7 +92,7 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
                                                                   tmp_path):
   out = tmp_path / 'report'
   natural, ls = two_models['natural'], two_models['ls']
-  args = ['experiments/robustness_report.py', f'--models=ls0.5={ls}',
+  args = ['-m', 'experiments.robustness_report', f'--models=ls0.5={ls}',
           f'--transfer_sources=nat={natural},ens={natural}+{natural}', '--num_examples=8',
           '--curve_epsilons=0.1', '--curve_num_examples=4', f'--data_dir={tfds_mnist_dir}',
           f'--output={out}']
@@ -116,7 +124,7 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
 def test_bf16_gradients_compares_both_precisions_on_the_same_examples(two_models,
                                                                       tfds_mnist_dir, tmp_path):
   out = tmp_path / 'bf16'
-  _run(['experiments/bf16_gradients.py', f'--models=ls={two_models["ls"]}', '--num_examples=10',
+  _run(['-m', 'experiments.bf16_gradients', f'--models=ls={two_models["ls"]}', '--num_examples=10',
         f'--data_dir={tfds_mnist_dir}', f'--output={out}'])
   rows = json.load(open(out / 'bf16_gradients.json'))['models']['ls']
   assert [(r['attack'], r['protocol']) for r in rows] == [
