@@ -47,3 +47,26 @@ def test_quick_start_commands_run_in_order(tmp_path):
     assert result.returncode == 0, f'{command}\n{result.stderr[-3000:]}'
   assert (tmp_path / 'runs' / 'quick' / 'ls' / 'eval' / 'first20' / 'results.json').exists()
   assert (tmp_path / 'runs' / 'quick' / 'diagnostics' / 'diagnostics.json').exists()
+
+
+@needs_mnist
+def test_python_example_evaluates_a_keras_model_the_project_did_not_build(tmp_path, monkeypatch):
+  """The README's Python example, run as written on a small Keras model of our own making
+  (and 50 images instead of 1,000)."""
+  import keras  # pylint: disable=g-import-not-at-top
+  with open(os.path.join(REPO_ROOT, 'README.md')) as f:
+    text = f.read()
+  section = text[text.index('\n## Evaluate your own Keras model'):]
+  code = re.search(r'```python\n(.*?)```', section, re.S).group(1)
+  assert len(code.strip().splitlines()) <= 5
+  code = code.replace('num_examples=1000', 'num_examples=50').replace(
+      '../shared/data/mnist', MNIST_DIR)
+  keras.utils.set_random_seed(0)
+  model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                            keras.layers.Dense(10)])
+  monkeypatch.chdir(tmp_path)
+  namespace = {'my_keras_model': model}
+  exec(compile(code, 'README example', 'exec'), namespace)  # pylint: disable=exec-used
+  result = namespace['result']
+  assert result['n_examples'] == 50 and 0 <= result['autoattack_acc'] <= result['clean_acc']
+  assert (tmp_path / 'runs' / 'my_model_eval' / 'results.json').exists()

@@ -1,0 +1,109 @@
+"""Tables in the docs equal the evidence files they come from: a table cannot drift from its
+results.json again. Each percentage is compared as the table rounds it."""
+
+import json
+import os
+import re
+
+import pytest
+
+from conftest import REPO_ROOT
+
+PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')
+RECORDS = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget')
+SHIPPED = os.path.join(REPO_ROOT, 'models', 'mnist')
+CHAIN = ('aa_apgd_ce', 'aa_apgd_t', 'aa_fab_t', 'aa_square')
+PAPER_WHITEBOX = ('clean', 'pgd40_xent', 'pgd40_cw')
+PAPER_COLUMNS = PAPER_WHITEBOX + ('bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw')
+
+
+def _results(folder, which):
+  with open(os.path.join(folder, 'eval', which, 'results.json')) as f:
+    return json.load(f)
+
+
+def _accuracies(document):
+  accuracies = {a['name']: a['accuracy'] for a in document['attacks']}
+  accuracies.update({c['threat']: c['accuracy'] for c in document['worst_case']})
+  return accuracies
+
+
+def _table(text, header_start):
+  """The rows (lists of cells) of the Markdown table whose header starts so."""
+  lines = text[text.index(header_start):].splitlines()
+  rows = []
+  for line in lines[2:]:
+    if not line.startswith('|'):
+      break
+    rows.append([cell.strip() for cell in line.strip('|').split('|')])
+  return rows
+
+
+def _pct(value, digits):
+  return f'{100 * value:.{digits}f}'
+
+
+# The results page's main table: its row labels and the folder each row's evidence is in.
+RESULTS_ROWS = [
+    ('natural', os.path.join(SHIPPED, 'natural')),
+    ('alpha 0.95, sigma 0.3', os.path.join(SHIPPED, 'alpha0.95_sigma0.3')),
+    ('alpha 0.95, sigma 0.3, **seed 1**', os.path.join(RECORDS, 'alpha0.95_sigma0.3_seed1')),
+    ('alpha 0.95, sigma 0.3, **noisy images clipped', os.path.join(RECORDS, 'alpha0.95_sigma0.3_clip')),
+    ('alpha 0.95, sigma 0.3, **mean instead', os.path.join(RECORDS, 'alpha0.95_sigma0.3_mean')),
+    ('beta 2, sigma 0.5', os.path.join(SHIPPED, 'beta2_sigma0.5')),
+    ('beta 0.5, sigma 0.5', os.path.join(SHIPPED, 'beta0.5_sigma0.5')),
+    ('sigma 0.5', os.path.join(SHIPPED, 'sigma0.5')),
+    ('Madry PGD-40 adversarial training', os.path.join(RECORDS, 'madry_adv_pgd40')),
+]
+
+
+def _folder_of(label):
+  matches = [folder for start, folder in RESULTS_ROWS
+             if label == start or (label.startswith(start) and start.endswith(('**', 'clipped', 'instead', 'training')))]
+  assert len(matches) == 1, f'no evidence folder known for the results row {label!r}'
+  return matches[0]
+
+
+def test_results_page_table_equals_each_rows_results_json():
+  rows = _table(open(PAGE).read(), '| row (seed 0, 100k steps) |')
+  assert len(rows) == len(RESULTS_ROWS)
+  for cells in rows:
+    ours = re.findall(r'\*\*(\d+\.\d\d)%\*\*', ' '.join(cells[1:5]))
+    accuracies = _accuracies(_results(_folder_of(cells[0]), 'all'))
+    names = PAPER_COLUMNS[:len(ours)]
+    assert len(ours) in (3, 6), cells[0]
+    assert ours == [_pct(accuracies[n], 2) for n in names], cells[0]
+
+
+def test_verdict_table_equals_the_robustness_report_and_its_results_json():
+  with open(os.path.join(RECORDS, 'robustness.json')) as f:
+    report = json.load(f)
+  with open(os.path.join(REPO_ROOT, 'configs', 'paper_results', 'mnist_table6.json')) as f:
+    paper = json.load(f)['rows']
+  rows = _table(open(os.path.join(RECORDS, 'verdict.md')).read(), '| model |')
+  assert sorted(r[0] for r in rows) == sorted(report['models'])
+  for name, clean, paper_cell, ours, chain, transfer, worst in rows:
+    document = _results(os.path.join(SHIPPED, name), 'first1000_tfds_order')
+    assert document['examples']['sha256'] == report['models'][name]['verdict']['examples']['sha256']
+    acc = _accuracies(document)
+    assert clean == _pct(acc['clean'], 1)
+    assert ours == ' / '.join(_pct(acc[n], 1) for n in ('pgd40_xent', 'pgd40_cw'))
+    assert chain == ' / '.join(_pct(acc[n], 1) for n in CHAIN)
+    assert transfer.split(' ')[0] == _pct(acc['black-box'], 1)
+    assert worst == f'**{_pct(acc["any (white-box, black-box, AutoAttack)"], 1)}**'
+    expected_paper = (f'{paper[name]["pgd40_xent"]:.1f} / {paper[name]["pgd40_cw"]:.1f}'
+                      if name in paper else '-')
+    assert paper_cell == expected_paper
+
+
+@pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
+                                 'beta0.5_sigma0.5', 'sigma0.5'])
+def test_readme_shipped_models_table_equals_the_results_json(row):
+  readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
+  line = next(l for l in readme.splitlines() if l.startswith(f'| `{row}` |'))
+  numbers = re.findall(r'(\d+\.\d\d)%', line)
+  all_images = _accuracies(_results(os.path.join(SHIPPED, row), 'all'))
+  assert numbers[:3] == [_pct(all_images[n], 2) for n in PAPER_WHITEBOX]
+  if 'AutoAttack' in line:
+    first = _accuracies(_results(os.path.join(SHIPPED, row), 'first1000_tfds_order'))
+    assert numbers[-1] == _pct(first['aa_square'], 2)
