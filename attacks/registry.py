@@ -19,6 +19,8 @@ from attacks.config import FABTConfig
 from attacks.config import PGDConfig
 from attacks.config import SquareConfig
 from attacks.config import fgsm
+from run_support.tables import add_entry
+from run_support.tables import lookup
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,17 +72,11 @@ METHODS = {}
 
 def register(method):
   """Adds `method` to the table (a new name only)."""
-  if method.name in METHODS:
-    raise ValueError(f'attack method {method.name!r} is registered already')
-  METHODS[method.name] = method
-  return method
+  return add_entry(METHODS, method.name, method, 'attack method')
 
 
 def get_method(name):
-  try:
-    return METHODS[name]
-  except KeyError:
-    raise ValueError(f'unknown attack method {name!r}; choose one of {", ".join(METHODS)}') from None
+  return lookup(METHODS, name, 'attack method')
 
 
 def make_attack(model, config, clip_range, float32_predict=None):

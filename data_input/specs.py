@@ -5,6 +5,8 @@ columns): the one home of every per-dataset fact."""
 import dataclasses
 
 from run_support.errors import UserError
+from run_support.tables import add_entry
+from run_support.tables import lookup
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,15 +146,9 @@ def dataset_names():
 
 def register(spec):
   """Adds a dataset recipe (a new name only)."""
-  if spec.name in SPECS:
-    raise ValueError(f'dataset {spec.name!r} is registered already')
-  SPECS[spec.name] = spec
-  return spec
+  return add_entry(SPECS, spec.name, spec, 'dataset')
 
 
 def get_spec(name):
   """The spec of dataset `name`, or a UserError naming the supported ones."""
-  try:
-    return SPECS[name]
-  except KeyError:
-    raise UserError(f'unknown dataset {name!r}; choose one of {", ".join(SPECS)}') from None
+  return lookup(SPECS, name, 'dataset', UserError)
