@@ -107,3 +107,16 @@ def test_readme_shipped_models_table_equals_the_results_json(row):
   if 'AutoAttack' in line:
     first = _accuracies(_results(os.path.join(SHIPPED, row), 'first1000_tfds_order'))
     assert numbers[-1] == _pct(first['aa_square'], 2)
+
+
+def test_readme_quick_start_figures_equal_their_evidence():
+  readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
+  section = readme[readme.index('\n## Quick start'):readme.index('\n## Results')]
+  rows = _table(section, '| attack | threat | accuracy |')
+  evidence = os.path.join(REPO_ROOT, 'docs', 'results', 'quick_start')
+  with open(os.path.join(evidence, 'ls', 'eval', 'results.json')) as f:
+    accuracies = _accuracies(json.load(f))
+  assert [r[2].split('%')[0] for r in rows] == [_pct(accuracies[n], 2) for n in PAPER_COLUMNS]
+  for row in ('natural', 'ls'):
+    with open(os.path.join(evidence, row, 'final_metrics.json')) as f:
+      assert f'{_pct(json.load(f)["test_accuracy"], 2)}%' in section
