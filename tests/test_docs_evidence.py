@@ -120,3 +120,32 @@ def test_readme_quick_start_figures_equal_their_evidence():
   for row in ('natural', 'ls'):
     with open(os.path.join(evidence, row, 'final_metrics.json')) as f:
       assert f'{_pct(json.load(f)["test_accuracy"], 2)}%' in section
+
+
+AT_PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training.md')
+
+
+def test_adversarial_training_page_equals_its_evidence():
+  text = open(AT_PAGE).read()
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
+                         'learning_curves.json')) as f:
+    points = json.load(f)['runs']['fast_fgsm_rs']
+  header = text[text.index('| step (thousands) |'):].splitlines()[0]
+  steps = [str(int(float(c) * 1000)) for c in header.strip('|').split('|')[1:]]
+  for name, metric in (('clean', 'clean'), ('PGD-40 (xent)', 'pgd40_xent'), ('FGSM (xent)', 'fgsm_xent')):
+    row = next(r for r in _table(text, '| step (thousands) |') if r[0] == name)
+    assert row[1:] == [_pct(points[s][metric], 1) for s in steps], name
+  folder = os.path.join(SHIPPED, 'fast_fgsm_rs')
+  every = _accuracies(_results(folder, 'all'))
+  first = _accuracies(_results(folder, 'first1000'))
+  rows = _table(text, '| fast adversarial training, 50k steps |')
+  cells = {r[0].split(' (')[0].split(', all')[0]: r[1] for r in rows}
+  assert cells['clean'].startswith(f'{_pct(every["clean"], 2)}%')
+  assert cells['clean, first 1,000'].startswith(f'{_pct(first["clean"], 2)}%')
+  assert cells['white-box PGD-40 xent / CW'].startswith(
+      f'**{_pct(every["pgd40_xent"], 2)}% / {_pct(every["pgd40_cw"], 2)}%**')
+  black = cells['black-box from the natural model: FGSM-CW / PGD-40 xent / PGD-40 CW']
+  assert re.findall(r'(\d+\.\d\d)%', black) == [
+      _pct(every[n], 2) for n in ('bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw')]
+  chain = ' / '.join(_pct(first[n], 1) for n in CHAIN[:3]) + f' / **{_pct(first["aa_square"], 1)}%**'
+  assert cells['AutoAttack'].startswith(chain)
