@@ -144,8 +144,9 @@ def _plan(settings, spec, sources):
 
 
 def _test_images(settings, spec, test=None):
-  test = test or loader.load_split(spec.name, 'test', settings.data_dir, settings.manual_dir,
-                                   settings.download)
+  if test is None:
+    test = loader.load_split(spec.name, 'test', settings.data_dir, settings.manual_dir,
+                             settings.download)
   n = settings.num_examples or len(test)
   if n > len(test):
     raise UserError(f'--num_examples {n} exceeds the {len(test)} test images available')
