@@ -144,7 +144,7 @@ def main(argv):
     # Points that name their weights are checked against the checkpoint (a run restarted
     # elsewhere has other weights at the same step); older points are kept as they are.
     todo = {step: prefix for step, prefix in checkpoints.items()
-            if 'weights_sha256' in points.get(str(step), {'weights_sha256': None})}
+            if str(step) not in points or 'weights_sha256' in points[str(step)]}
     if not todo:  # every point measured before: no data or model to load
       continue
     test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
