@@ -19,7 +19,7 @@ from run_support.errors import UserError
 from run_support.precisions import PRECISIONS
 from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
-from training.config import BETA_UNITS
+from training.config import BETA_UNITS, LR_SCHEDULES
 from training.config import TrainConfig
 from training.config import validate
 
@@ -49,6 +49,12 @@ def define_train_flags():
   flags.DEFINE_integer('width', d.width, 'WideResNet width multiplier (CIFAR only).')
   flags.DEFINE_enum('optimizer', None, ['adam', 'momentum'], 'MNIST adam, CIFAR momentum.')
   flags.DEFINE_float('learning_rate', None, 'Initial rate (MNIST 1e-4, CIFAR 0.1).')
+  flags.DEFINE_enum('lr_schedule', d.lr_schedule, list(LR_SCHEDULES), "piecewise: Madry's "
+                    'constant rate with decays (--lr_decay_fractions); cyclic: Wong et al.\'s '
+                    'one cycle, linear from 0 to --learning_rate at --lr_peak_fraction of the '
+                    'run and back to 0 at its end.')
+  flags.DEFINE_float('lr_peak_fraction', d.lr_peak_fraction, 'Cyclic schedule: the fraction '
+                     "of train_steps where the rate peaks (Wong's MNIST 0.4).")
   flags.DEFINE_list('lr_decay_fractions', None, 'Fractions of train_steps after which the rate '
                     'is multiplied by lr_decay_factor (MNIST none, CIFAR 0.5,0.75).')
   flags.DEFINE_float('lr_decay_factor', d.lr_decay_factor, 'Learning-rate decay factor.')

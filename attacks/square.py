@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from attacks.config import SquareConfig
 from attacks.losses import logit_margin
+from attacks.seeds import derived_seed
 from attacks.targets import skips_empty_batch
 
 _CHUNK = 100  # queries per compiled call
@@ -95,7 +96,7 @@ class Square:
       stop = min(start + _CHUNK, self.config.queries)
       adv, m = self._run(tf.gather_nd(x, active), tf.gather_nd(labels, active),
                          tf.gather_nd(x_best, active), tf.gather_nd(margin, active),
-                         tf.constant(seed * 1000003 + start, tf.int64),
+                         tf.constant(derived_seed(seed, start), tf.int64),
                          self._sides(start, stop, h), tf.constant(eps, tf.float32),
                          tf.constant(lo), tf.constant(hi))
       x_best = tf.tensor_scatter_nd_update(x_best, active, adv)

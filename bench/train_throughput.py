@@ -4,7 +4,7 @@ natural training, and achieved FLOP/s against this machine's fp32 matmul peak.
 Methods: natural, label smoothing + noise, logit squeezing + noise (the paper's cheap
 regularizers), and Madry's PGD adversarial training (MNIST PGD-40; CIFAR PGD-7 on a
 small WideResNet); optionally natural training with XLA. Each method's real compiled
-training step (training.loop.make_train_step) runs on fixed real-size batches; methods
+training step (training.step.make_train_step) runs on fixed real-size batches; methods
 are timed round-robin, `--repeats` times each, and medians are reported.
 
 FLOPs are counted analytically: 2 * MACs of every Conv2D and Dense layer for one forward
@@ -37,7 +37,7 @@ from madry_compat import build_model
 from madry_compat.flops import forward_flops
 from run_support.atomic_io import write_json_atomic
 from training.config import TrainConfig
-from training.loop import make_train_step
+from training.step import make_train_step
 from training.optimization import build_optimizer
 
 flags.DEFINE_list('datasets', ['mnist', 'cifar10'], 'Which models to benchmark.')

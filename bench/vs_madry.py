@@ -43,7 +43,7 @@ from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
 from training.config import TrainConfig
-from training.loop import make_train_step
+from training.step import make_train_step
 from training.optimization import build_optimizer
 
 FLAGS = flags.FLAGS

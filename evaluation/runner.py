@@ -11,6 +11,7 @@ import tensorflow as tf
 from attacks import config_record
 from attacks import make_attack
 from attacks.registry import get_method
+from attacks.seeds import derived_seed
 from data_input.pipeline import eval_batches
 from evaluation.accuracy import correct_per_example
 from run_support.distribution import is_distributed
@@ -111,8 +112,8 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     planned: an evaluation.plan.PlannedAttack.
     source_state: the black-box source's model state (recorded for black-box attacks).
     split, spec, num_examples, batch_size: the first `num_examples` test images, batched.
-    seed: batch i's attack seed is seed * 1000003 + i (+ r * 7919000 for restart r > 0 of
-      a black-box attack).
+    seed: batch i's attack seed is derived_seed(seed, i) (attacks/seeds.py), plus
+      r * 7919000 for restart r > 0 of a black-box attack.
     on_batch: progress callback(batch, batches, seconds).
     only: bool per example; attack only those, counting the others as already lost
       (AutoAttack's chain).
@@ -151,14 +152,14 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     batch_correct = keep.copy()
     if black_box:
       x_advs = cached[index] if cached is not None else np.stack([
-          attack(x, y, seed=seed * 1000003 + index + r * _RESTART_SALT)[0].numpy()
+          attack(x, y, seed=derived_seed(seed, index) + r * _RESTART_SALT)[0].numpy()
           for r in range(restarts)])
       crafted.append(x_advs)
       for x_adv in x_advs:
         sanity.update(x, x_adv)
         batch_correct &= target_predict(tf.constant(x_adv)).numpy() == y
     elif keep.any():
-      x_adv = attack(x[keep], y[keep], seed=seed * 1000003 + index)[0].numpy()
+      x_adv = attack(x[keep], y[keep], seed=derived_seed(seed, index))[0].numpy()
       sanity.update(x[keep], x_adv)
       batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
     correct.append(batch_correct)

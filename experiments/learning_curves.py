@@ -129,8 +129,10 @@ def main(argv):
   os.makedirs(FLAGS.output, exist_ok=True)
   path = os.path.join(FLAGS.output, CURVES_JSON)
   document = json.load(open(path)) if os.path.isfile(path) else {'runs': {}}
-  document.update(num_examples=FLAGS.num_examples, every=FLAGS.every,
+  document.update(num_examples=FLAGS.num_examples,
                   attack='PGD-40 xent, the paper budget, random start, seed 0')
+  if not isinstance(document.get('every'), dict):  # older documents: one spacing for all
+    document['every'] = {label: document.get('every') for label in document['runs']}
   for run_dir in FLAGS.run_dirs:
     config = run_config(run_dir)
     spec = get_spec(config['dataset'])
@@ -141,6 +143,7 @@ def main(argv):
                       FLAGS.every)
       continue
     points = document['runs'].setdefault(label, {})
+    document['every'][label] = FLAGS.every
     # Points that name their weights are checked against the checkpoint (a run restarted
     # elsewhere has other weights at the same step); older points are kept as they are.
     todo = {step: prefix for step, prefix in checkpoints.items()

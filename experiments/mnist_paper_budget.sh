@@ -4,11 +4,13 @@
 # last checkpoint, evaluation from its last finished attack).
 #
 #   bash experiments/mnist_paper_budget.sh train [ROW]  # train every row (or ROW) to its k
+#   bash experiments/mnist_paper_budget.sh park [ROW]      # unfinished runs' newest checkpoint, to commit
 #   bash experiments/mnist_paper_budget.sh ship [ROW]      # models/mnist/<row>/ (Madry TF1 format)
 #   bash experiments/mnist_paper_budget.sh evaluate [ROW]  # the paper's protocol on all 10,000
 #   bash experiments/mnist_paper_budget.sh curves     # clean / PGD-40 at every 10k checkpoint
-#   bash experiments/mnist_paper_budget.sh at_curves  # the adversarially trained rows, every 2,500
+#   bash experiments/mnist_paper_budget.sh at_curves  # the adversarially trained rows' curves
 #   bash experiments/mnist_paper_budget.sh verdict    # AutoAttack, transfer (1,000), eps curves (500)
+#   bash experiments/mnist_paper_budget.sh cost       # PGD-40 and AutoAttack against training cost
 #
 # RUNS (default runs/mnist_paper) holds the training runs; MNIST (default
 # ../shared/data/mnist) the four official files. Each command is printed with its wall time.
@@ -27,7 +29,9 @@ MNIST=${MNIST:-../shared/data/mnist}
 # (2,000 steps; 38.7-39.6 images/s idle on this CPU: its 100k steps would take about 35 h);
 # recorded, not shipped. madry_adv_pgd40_10k is the same training taken to 10,000 steps
 # (issue 29; it resumes across sittings), fast_fgsm_rs fast adversarial training (Wong et
-# al. 2020) at 50,000 steps, the regularized rows' number of forward-backward passes.
+# al. 2020) at 50,000 steps, the regularized rows' number of forward-backward passes, with
+# Madry's optimizer; fast_fgsm_rs_cyclic the same attack with Wong's own recipe (one-cycle
+# Adam up to 5e-3, batch 100, 10 epochs = 5,500 steps).
 ROWS="natural:paper/mnist_alpha0_beta0_sigma0_k100k
 alpha0.95_sigma0.3:paper/mnist_alpha0.95_beta0_sigma0.3_k100k
 sigma0.5:paper/mnist_alpha0_beta0_sigma0.5_k100k
@@ -40,7 +44,8 @@ alpha0.95_sigma0.3_clip:paper/mnist_alpha0.95_beta0_sigma0.3_k100k:--clip_noise
 alpha0.95_sigma0.3_mean:paper/mnist_alpha0.95_beta0_sigma0.3_k100k:--loss_reduction=mean
 madry_adv_pgd40:madry/mnist_adv_pgd40:--train_steps=2000,--checkpoint_every=500
 fast_fgsm_rs:wong/mnist_fast_fgsm_rs:--checkpoint_every=2500,--keep_checkpoints=100
-madry_adv_pgd40_10k:madry/mnist_adv_pgd40:--train_steps=10000,--checkpoint_every=250,--keep_checkpoints=200"
+madry_adv_pgd40_10k:madry/mnist_adv_pgd40:--train_steps=10000,--checkpoint_every=250,--keep_checkpoints=200
+fast_fgsm_rs_cyclic:wong/mnist_fast_fgsm_rs_cyclic:--checkpoint_every=500,--keep_checkpoints=100"
 
 run() {
   echo "+ $*"
@@ -85,8 +90,30 @@ for_rows() {
   [ -n "$found" ] || { echo "no such row: $2" >&2; exit 2; }
 }
 
+# A run that cannot finish in one sitting is parked: its newest checkpoint (weights, the
+# optimizer's state, the step and the training time so far) and its settings go into
+# $PARKED/<row>/, which is committed, so that `train` resumes it on another machine too.
+# `ship` deletes the parked copy once the run is done.
+PARKED=runs_parked
+
+park_row() {
+  [ -f "$RUNS/$1/final_metrics.json" ] && { echo "done, nothing to park: $1"; return; }
+  local ckpts="$RUNS/$1/checkpoints" newest
+  [ -f "$ckpts/checkpoint" ] || { echo "no checkpoint to park: $1"; return; }
+  newest=$(sed -n 's/^model_checkpoint_path: "\(.*\)"$/\1/p' "$ckpts/checkpoint")
+  rm -rf "$PARKED/$1" && mkdir -p "$PARKED/$1/checkpoints"
+  cp "$RUNS/$1/run_config.json" "$RUNS/$1/flags.cfg" "$PARKED/$1/"
+  cp "$ckpts/$newest".* "$PARKED/$1/checkpoints/"
+  printf 'model_checkpoint_path: "%s"\nall_model_checkpoint_paths: "%s"\n' "$newest" "$newest" \
+      > "$PARKED/$1/checkpoints/checkpoint"
+  echo "parked $1 at $newest in $PARKED/$1 (commit it)"
+}
+
 train_row() {
   [ -f "$RUNS/$1/final_metrics.json" ] && { echo "done: $RUNS/$1"; return; }
+  if [ ! -d "$RUNS/$1" ] && [ -d "$PARKED/$1" ]; then  # resumes a run parked elsewhere
+    mkdir -p "$RUNS" && cp -r "$PARKED/$1" "$RUNS/$1"
+  fi
   # A shipped row is trained (a fresh machine has no runs/ but the committed weights).
   [ -f "models/mnist/$1/model.json" ] && { echo "shipped: models/mnist/$1"; return; }
   [ -f "$RECORDS/$1/final_metrics.json" ] && { echo "recorded: $RECORDS/$1"; return; }
@@ -98,6 +125,7 @@ train_row() {
 
 ship_row() {
   [ -f "$RUNS/$1/final_metrics.json" ] || { echo "not trained yet: $1"; return; }
+  rm -rf "${PARKED:?}/$1"  # done: the parked copy is history
   if is_recorded "$1"; then
     mkdir -p "$RECORDS/$1"
     cp "$RUNS/$1/final_metrics.json" "$RUNS/$1/flags.cfg" "$RECORDS/$1/"
@@ -130,17 +158,22 @@ evaluate_row() {
 
 case "${1:-}" in
   train) for_rows train_row "${2:-}" ;;
+  park) for_rows park_row "${2:-}" ;;
   ship) for_rows ship_row "${2:-}" ;;
   evaluate) for_rows evaluate_row "${2:-}" ;;
   at_curves)
-    # Clean, PGD-40 and FGSM on the first 1,000 (the files' order) every 2,500 steps: the
-    # catastrophic-overfitting watch of fast adversarial training; partial runs included
-    # (their points name the weights they measured).
-    dirs=$(for name in fast_fgsm_rs madry_adv_pgd40_10k; do
-      if [ -d "$RUNS/$name/checkpoints" ]; then printf '%s,' "$RUNS/$name"; fi
-    done)
-    run python -m experiments.learning_curves --run_dirs="${dirs%,}" --every=2500 \
-        --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_adversarial_training ;;
+    # Clean, PGD-40 and FGSM on the first 1,000 (the files' order): the catastrophic-
+    # overfitting watch of fast adversarial training. Every 2,500 steps, and every 500 for
+    # the 5,500-step cyclic run; partial runs included (their points name their weights).
+    for spacing in fast_fgsm_rs,madry_adv_pgd40_10k:2500 fast_fgsm_rs_cyclic:500; do
+      IFS=: read -r names every <<< "$spacing"
+      dirs=$(for name in ${names//,/ }; do
+        if [ -d "$RUNS/$name/checkpoints" ]; then printf '%s,' "$RUNS/$name"; fi
+      done)
+      [ -n "$dirs" ] || continue
+      run python -m experiments.learning_curves --run_dirs="${dirs%,}" --every="$every" \
+          --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_adversarial_training
+    done ;;
   curves)
     # learning_curves.py leaves out runs shorter than --every (Madry's 2,000-step run)
     dirs=$(for name in $(evaluated_rows); do
@@ -162,5 +195,17 @@ case "${1:-}" in
         --transfer_sources="$sources" --num_examples=1000 --curve_epsilons=0.1,0.4,0.2 --curve_num_examples=500 \
         --manual_dir="$MNIST" --transfer_cache_dir="$RUNS/transfer_cache" \
         --output=docs/results/mnist_paper_budget ;;
-  *) echo "usage: $0 train|ship|evaluate|curves|at_curves|verdict" >&2; exit 2 ;;
+  cost)
+    # Every shipped row on the first 1,000 (the files' order): the paper's PGD-40 and the
+    # standard AutoAttack, then the cost-robustness table and figure (issue 29).
+    models=
+    for name in $(evaluated_rows); do
+      [ -f "models/mnist/$name/model.json" ] || continue
+      run python eval.py --madry_ckpt_dir="models/mnist/$name" --dataset=mnist \
+          --suite=paper_whitebox,autoattack --num_examples=1000 --manual_dir="$MNIST"
+      models+="$name=models/mnist/$name,"
+    done
+    run python -m experiments.cost_robustness --models="${models%,}" \
+        --output=docs/results/mnist_adversarial_training ;;
+  *) echo "usage: $0 train|park|ship|evaluate|curves|at_curves|verdict|cost" >&2; exit 2 ;;
 esac

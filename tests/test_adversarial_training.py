@@ -10,7 +10,7 @@ import tensorflow as tf
 from data_input.specs import get_spec
 from madry_compat import build_model
 from training.config import TrainConfig
-from training.loop import make_train_step
+from training.step import make_train_step
 from training.optimization import build_optimizer
 
 SPEC = get_spec('cifar10')

@@ -77,6 +77,8 @@ CASES = {
     'train: missing flagfile': ('train.py', ['--flagfile={root}/nonexistent.cfg'], 'nonexistent.cfg'),
     'train: flagfile with unknown flag': ('train.py', ['--flagfile={flagfile}', '--model_dir={root}/new'], 'alpah'),
     'train: bad decay fractions': ('train.py', ['--dataset=cifar10', '--lr_decay_fractions=0.75,0.5', '--model_dir={root}/new'], 'increasing'),
+    'train: decays in one cycle': ('train.py', ['--lr_schedule=cyclic', '--lr_decay_fractions=0.5', '--model_dir={root}/new'], 'piecewise only'),
+    'train: peak outside the run': ('train.py', ['--lr_schedule=cyclic', '--lr_peak_fraction=1', '--model_dir={root}/new'], 'lr_peak_fraction'),
     'train: model_dir is a file': ('train.py', ['--model_dir={file}'], 'is a file'),
     'train: model_dir cannot be written': ('train.py', ['--model_dir=/proc/run', '--manual_dir={mnist}'], 'cannot write to --model_dir /proc/run'),
     'train: manual_dir missing': ('train.py', ['--manual_dir={root}/nonexistent', '--model_dir={root}/new'], 'is not a folder'),

@@ -33,6 +33,7 @@ def test_learning_curves_measure_each_checkpoint_once(two_models, tfds_mnist_dir
   assert (out / 'learning_curve_pgd40.png').stat().st_size > 0
   assert 0.0 <= point['fgsm_xent'] <= point['clean'] and len(point['weights_sha256']) == 64
   assert (out / 'learning_curve_fgsm.png').stat().st_size > 0
+  assert curves['every'] == {'natural': 150}  # each run's spacing, as they may differ
   _run(args)  # measured points are kept, not recomputed
   assert json.load(open(out / 'learning_curves.json'))['runs']['natural']['150'] == point
   # A point measured on other weights at the same step (the run restarted elsewhere) is
@@ -137,3 +138,50 @@ def test_bf16_gradients_compares_both_precisions_on_the_same_examples(two_models
   recorded = json.load(open(out / 'ls' / 'bfloat16_final' / 'results.json'))['attacks']
   assert {a['config'].get('precision') for a in recorded if a['name'] != 'clean'} == {'bfloat16'}
   assert '| ls | pgd40_xent | final |' in open(out / 'bf16_gradients.md').read()
+
+
+def _fake_model(folder, config, step, train_seconds, accuracies, sha='a' * 64):
+  """A model folder as ship_model and eval.py leave it: final_metrics.json and
+  eval/first1000/results.json, with per-example results of n = 1000 images."""
+  (folder / 'eval' / 'first1000').mkdir(parents=True)
+  metrics = {'config': dict(dataset='mnist', **config), 'global_step': step,
+             'train_examples': 55000, 'train_seconds': train_seconds}
+  (folder / 'final_metrics.json').write_text(json.dumps(metrics))
+  ones = lambda k: '1' * k + '0' * (1000 - k)
+  results = {'n_examples': 1000, 'clean_acc': accuracies['clean'] / 1000,
+             'autoattack_acc': accuracies['aa'] / 1000,
+             'model': {'global_step': step, 'weights_sha256': 'b' * 64},
+             'examples': {'sha256': sha, 'which': 'first 1000 test images', 'source': 'raw'},
+             'attacks': [{'name': name, 'correct': ones(accuracies[name])}
+                         for name in ('pgd40_xent', 'pgd40_cw')]}
+  (folder / 'eval' / 'first1000' / 'results.json').write_text(json.dumps(results))
+
+
+def test_cost_robustness_counts_passes_by_hand_and_refuses_other_images(tmp_path):
+  madry = dict(adv_train=True, adv_steps=40, adv_clean_weight=0.0, batch_size=50)
+  _fake_model(tmp_path / 'madry', madry, 10000, 12600.0,
+              {'clean': 980, 'pgd40_xent': 930, 'pgd40_cw': 925, 'aa': 890})
+  _fake_model(tmp_path / 'ls', dict(alpha=0.95, sigma=0.3, batch_size=50), 100000, 3900.0,
+              {'clean': 990, 'pgd40_xent': 430, 'pgd40_cw': 410, 'aa': 0})
+  out = tmp_path / 'out'
+  models = f'--models=madry={tmp_path / "madry"},ls={tmp_path / "ls"}'
+  _run(['-m', 'experiments.cost_robustness', models, f'--output={out}'])
+  rows = json.load(open(out / 'cost_robustness.json'))['rows']
+  # Madry: 10,000 x 50 / 55,000 = 9.09 epochs x 41 passes (40 attack steps + the loss).
+  assert abs(rows[0]['cost']['passes_per_training_image'] - 10000 * 50 / 55000 * 41) < 1e-9
+  # Label smoothing with noise: 100,000 x 50 / 55,000 = 90.9 epochs x 1 pass.
+  assert abs(rows[1]['cost']['passes_per_training_image'] - 100000 * 50 / 55000) < 1e-9
+  assert rows[0]['autoattack']['correct'] == 890 and rows[1]['pgd40_cw']['accuracy'] == 0.41
+  low, high = rows[0]['autoattack']['interval95']
+  assert 0.868 < low < 0.870 and 0.907 < high < 0.909  # Wilson, 890 of 1000 by hand
+  table = (out / 'cost_robustness.md').read_text()
+  assert '| madry | 10,000 x 50 | 373 (9.1 epochs x 41) | 3.50 h (float32) |' in table
+  assert '89.0% [86.9, 90.8]' in table and (out / 'cost_robustness.png').stat().st_size > 0
+  # Results measured on other images are refused, in one line.
+  _fake_model(tmp_path / 'other', madry, 10000, 1.0,
+              {'clean': 1, 'pgd40_xent': 1, 'pgd40_cw': 1, 'aa': 1}, sha='c' * 64)
+  result = subprocess.run([sys.executable, '-m', 'experiments.cost_robustness',
+                           f'{models},other={tmp_path / "other"}', f'--output={tmp_path / "o2"}'],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+  assert result.returncode == 2 and 'Traceback' not in result.stderr
+  assert 'not the images of' in result.stderr and not (tmp_path / 'o2').exists()

@@ -42,3 +42,27 @@ def test_fused_adam_is_tf1_adam_and_keeps_keras_slots(tmp_path):
   assert int(fused.iterations) == 1
   np.testing.assert_array_equal(np.asarray(fused._velocities[0]),
                                 np.asarray(keras_adam._velocities[0]))
+
+
+def _schedule(**overrides):
+  from training.config import TrainConfig
+  from training.optimization import learning_rate_schedule
+  cfg = TrainConfig(dataset='mnist', train_steps=10, **overrides).resolved()
+  return cfg, learning_rate_schedule(cfg)
+
+
+def test_cyclic_schedule_is_wongs_one_cycle_by_hand():
+  """Peak 5e-3 at 0.4 of 10 steps: step i uses the rate at (i + 1) / 10, as Wong's loop
+  (rate at epoch + (i + 1) / len(loader)); up 1.25e-3 per step, then down 0.833e-3."""
+  cfg, schedule = _schedule(lr_schedule='cyclic', learning_rate=5e-3)
+  assert cfg.lr_decay_fractions == ()
+  rates = [float(schedule(step)) for step in range(10)]
+  want = [1.25e-3, 2.5e-3, 3.75e-3, 5e-3, 5e-3 * 5 / 6, 5e-3 * 4 / 6, 5e-3 * 3 / 6,
+          5e-3 * 2 / 6, 5e-3 / 6, 0.0]
+  np.testing.assert_allclose(rates, want, rtol=1e-5, atol=1e-9)
+
+
+def test_piecewise_schedule_decays_after_the_boundary_step():
+  _, schedule = _schedule(learning_rate=0.1, lr_decay_fractions=(0.5, 0.8))
+  rates = [float(schedule(step)) for step in (0, 5, 6, 8, 9)]
+  np.testing.assert_allclose(rates, [0.1, 0.1, 0.01, 0.01, 0.001], rtol=1e-6)

@@ -76,6 +76,9 @@ def test_main_trains_checkpoints_resumes_and_exports(tmp_path):
   import keras  # pylint: disable=g-import-not-at-top
   model = keras.models.load_model(os.path.join(model_dir, 'model.keras'))
   assert model(tf.zeros([1, 32, 32, 3])).shape == (1, 10)
+  # Train accuracy: the exported model's clean accuracy on all 256 training images.
+  predicted = np.argmax(model(data.train.images.astype(np.float32), training=False), -1)
+  assert metrics['train_accuracy'] == pytest.approx(np.mean(predicted == data.train.labels))
 
   # The same command again: resumes at step 40, so nothing is trained and metrics agree.
   mtime = os.path.getmtime(os.path.join(model_dir, 'checkpoints', 'ckpt-40.index'))

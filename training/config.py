@@ -18,11 +18,14 @@ from run_support.strategies import STRATEGIES
 # ||Z||_F added to whatever the reduction gives (under 'mean' a B times stronger squeeze).
 BETA_UNITS = ('summed_xent', 'batch_loss')
 
+# training/optimization.py: Madry's piecewise-constant decay, or Wong et al.'s one cycle.
+LR_SCHEDULES = ('piecewise', 'cyclic')
+
 # Fields that define what a run computes; a resumed run must agree on all of them.
 # train_steps is not one: a finished run may be extended (--train_steps larger).
 RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'beta_units', 'sigma', 'clip_noise', 'batch_size',
-                'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_decay_fractions',
-                'lr_decay_factor', 'momentum', 'weight_decay', 'loss_reduction',
+                'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_schedule',
+                'lr_decay_fractions', 'lr_decay_factor', 'lr_peak_fraction', 'momentum', 'weight_decay', 'loss_reduction',
                 'train_holdout', 'augment', 'adv_train', 'adv_clean_weight', 'adv_epsilon',
                 'adv_step_size', 'adv_steps', 'adv_random_start', 'adv_bn_training', 'precision')
 
@@ -44,8 +47,10 @@ class TrainConfig:
   width: int = 10
   optimizer: Optional[str] = None
   learning_rate: Optional[float] = None
+  lr_schedule: str = 'piecewise'  # LR_SCHEDULES
   lr_decay_fractions: Optional[tuple] = None
   lr_decay_factor: float = 0.1
+  lr_peak_fraction: float = 0.4  # cyclic: where the rate peaks (Wong's MNIST: 2 of 5 parts)
   momentum: float = 0.9
   weight_decay: Optional[float] = None
   loss_reduction: Optional[str] = None
@@ -84,10 +89,21 @@ class TrainConfig:
     adversary = spec.madry_train_attack
     defaults = dict(dataclasses.asdict(spec.recipe), adv_epsilon=adversary.epsilon,
                     adv_step_size=adversary.step_size, adv_steps=adversary.steps)
+    if self.lr_schedule == 'cyclic':  # one cycle has no decays: Madry's do not apply
+      defaults['lr_decay_fractions'] = ()
     updates = {k: v for k, v in defaults.items() if getattr(self, k) is None}
     cfg = dataclasses.replace(self, **updates)
     cfg = dataclasses.replace(cfg, lr_decay_fractions=tuple(cfg.lr_decay_fractions))
     return cfg if cfg.model_dir else dataclasses.replace(cfg, model_dir=default_model_dir(cfg))
+
+  def passes_per_example(self):
+    """Forward-backward passes through the network per training example per step: one for
+    the loss (noise, label smoothing and logit squeezing are free), plus one per attack step
+    with adversarial training, plus the clean loss's own when Eq. 1 weighs it (training/step.py
+    skips it at weight 0, Madry's 100% adversarial batches)."""
+    if not self.adv_train:
+      return 1
+    return self.adv_steps + 1 + (1 if self.adv_clean_weight > 0 else 0)
 
   def identity(self):
     """The run-defining settings, for comparing a resumed run with the saved one."""
@@ -110,9 +126,11 @@ def legacy_identity(saved):
   """A saved identity with the settings that runs recorded before they existed filled in
   as those runs computed them. beta_units: beta was added to the batch loss as is, which is
   the paper's summed-xent units under the sum reduction (or without squeezing); precision:
-float32."""
+  float32; lr_schedule: piecewise."""
   saved = dict(saved)
   saved.setdefault('precision', 'float32')
+  saved.setdefault('lr_schedule', 'piecewise')
+  saved.setdefault('lr_peak_fraction', TrainConfig.lr_peak_fraction)
   if 'beta_units' not in saved:
     same = saved.get('loss_reduction') == 'sum' or not saved.get('beta')
     saved['beta_units'] = 'summed_xent' if same else 'batch_loss'
@@ -159,6 +177,12 @@ def validate(cfg):
          f'of {cfg.dataset}')
   _check(cfg.learning_rate > 0, f'--learning_rate must be > 0, got {cfg.learning_rate}')
   _check(0 < cfg.lr_decay_factor <= 1, f'--lr_decay_factor must be in (0, 1], got {cfg.lr_decay_factor}')
+  _check(cfg.lr_schedule in LR_SCHEDULES,
+         f'--lr_schedule must be one of {", ".join(LR_SCHEDULES)}, got {cfg.lr_schedule}')
+  _check(0 < cfg.lr_peak_fraction < 1,
+         f'--lr_peak_fraction must be in (0, 1), got {cfg.lr_peak_fraction}')
+  _check(not (cfg.lr_schedule == 'cyclic' and cfg.lr_decay_fractions),
+         '--lr_decay_fractions applies to --lr_schedule=piecewise only')
   fractions = list(cfg.lr_decay_fractions)
   _check(all(0 < f < 1 for f in fractions) and fractions == sorted(fractions),
          f'--lr_decay_fractions must be increasing fractions in (0, 1), got {fractions}')

@@ -1,7 +1,8 @@
-"""The training loop: resumable, checkpointed, logged to TensorBoard, exported for eval."""
+"""The training loop: resumes, steps (training/step.py), logs progress and TensorBoard
+summaries, checkpoints under the divergence guard and exports for eval.py (the run folder
+itself is training/run_folder.py's)."""
 
 import dataclasses
-import json
 import os
 import time
 
@@ -9,37 +10,24 @@ from absl import logging
 import keras
 import tensorflow as tf
 
-from attacks import Attack
-from attacks import PGDConfig
 from data_input import loader
 from data_input.pipeline import TrainBatches
 from data_input.specs import get_spec
 from evaluation.accuracy import clean_accuracy
 from evaluation.accuracy import make_predict_fn
 from madry_compat import build_model
-from regularizers import add_gaussian_noise
-from run_support.atomic_io import save_keras_model_atomic
-from run_support.atomic_io import write_json_atomic
-from run_support.atomic_io import write_text_atomic
 from run_support.errors import UserError
-from run_support.run_files import CHECKPOINT_SUBDIR
-from run_support.run_files import CONFIG_FILE
-from run_support.run_files import FLAGS_FILE
-from run_support.run_files import METRICS_FILE
-from run_support.run_files import MODEL_FILE
-from run_support.run_files import SUMMARY_SUBDIR
 from run_support.distribution import checkpoint_dir
 from run_support.distribution import is_chief
-from run_support.distribution import is_distributed
 from run_support.distribution import make_strategy
 from run_support.distribution import remove_scratch
-from training.config import legacy_identity
 from training.guard import DivergenceGuard
 from training.guard import LossMonitor
-from training.objective import training_objective
+from training import run_folder
 from training.optimization import build_optimizer
 from training.optimization import current_learning_rate
 from training.progress import Progress
+from training.step import make_train_step
 
 
 @dataclasses.dataclass
@@ -61,134 +49,6 @@ def _drop_holdout(split, holdout):
   if holdout >= len(split):
     raise UserError(f'--train_holdout {holdout} leaves no training data ({len(split)} examples)')
   return dataclasses.replace(split, images=split.images[holdout:], labels=split.labels[holdout:])
-
-
-def _check_model_dir(cfg):
-  """Creates model_dir; refuses one that cannot be written or holds other settings."""
-  try:
-    os.makedirs(cfg.model_dir, exist_ok=True)
-    probe = os.path.join(cfg.model_dir, '.write_test')
-    with open(probe, 'w'):
-      pass
-    os.remove(probe)
-  except OSError as e:
-    raise UserError(f'cannot write to --model_dir {cfg.model_dir}: {e.strerror}') from None
-  path = os.path.join(cfg.model_dir, CONFIG_FILE)
-  if os.path.exists(path):
-    try:
-      with open(path) as f:
-        previous = json.load(f)
-      saved, saved_steps = previous['identity'], previous['config']['train_steps']
-    except (OSError, ValueError, KeyError, TypeError) as e:
-      raise UserError(f'{path} is unreadable ({e!r}); move it away or use a new --model_dir') from None
-    saved = legacy_identity(saved)
-    saved['lr_decay_fractions'] = tuple(saved.get('lr_decay_fractions', ()))
-    diffs = [f'{k}: saved {saved.get(k)!r}, now {v!r}' for k, v in cfg.identity().items()
-             if saved.get(k) != v]
-    if diffs:
-      raise UserError(f'--model_dir {cfg.model_dir} holds a run with other settings '
-                      f'({"; ".join(diffs)}); use a new --model_dir')
-    if saved_steps != cfg.train_steps:
-      logging.warning('--train_steps changed from %d to %d for %s; learning-rate boundaries '
-                      '(fractions of train_steps) move with it.', saved_steps, cfg.train_steps,
-                      cfg.model_dir)
-
-
-def _record_config(cfg):
-  """run_config.json (what eval.py and a resumed run read) and flags.cfg (to rerun)."""
-  write_json_atomic(os.path.join(cfg.model_dir, CONFIG_FILE),
-                    {'identity': cfg.identity(), 'config': dataclasses.asdict(cfg)})
-  write_text_atomic(os.path.join(cfg.model_dir, FLAGS_FILE), cfg.as_flags())
-
-
-def training_attack(model, spec, cfg):
-  """Madry's training adversary (PGD on xent), or None without --adv_train."""
-  if not cfg.adv_train:
-    return None
-  config = PGDConfig(name='training_pgd', epsilon=cfg.adv_epsilon, step_size=cfg.adv_step_size,
-                     steps=cfg.adv_steps, random_start=cfg.adv_random_start, loss='xent',
-                     model_training=cfg.adv_bn_training, precision=cfg.precision)
-  return Attack(model, config, (0.0, spec.pixel_max), score=False)
-
-
-def make_train_step(model, optimizer, spec, cfg, strategy=None, monitor=None):
-  """One compiled training step on the global batch: noise, (adversary), forward,
-  regularized loss, update.
-
-  Args:
-    model, optimizer: the Keras model and its built optimizer.
-    spec: the dataset spec (classes, pixel range).
-    cfg: the resolved TrainConfig.
-    strategy: a tf.distribute strategy; under several replicas each takes its slice of the
-      global batch and the loss terms are those of the global batch (training/objective.py).
-    monitor: a guard.LossMonitor recording a non-finite loss inside the graph, or None.
-
-  Returns:
-    train_step(images, labels) -> {'loss', 'xent', 'logit_norm', 'total_loss', 'accuracy'}.
-  """
-  strategy = strategy or tf.distribute.get_strategy()
-  distributed = is_distributed(strategy)
-  replicas = strategy.num_replicas_in_sync
-  per_replica = cfg.batch_size // replicas
-  clip_range = (0.0, spec.pixel_max) if cfg.clip_noise else None
-  attack = training_attack(model, spec, cfg)
-
-  def objective(images, labels):
-    logits = model(images, training=True)
-    ctx = tf.distribute.get_replica_context()
-    sum_over_replicas = (lambda v: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v)) if distributed else None
-    share, terms = training_objective(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
-                                      cfg.loss_reduction, cfg.batch_size, cfg.beta_units,
-                                      sum_over_replicas)
-    return logits, share, terms
-
-  def gradient_step(noisy, labels, step):
-    """Forward, loss and update on this replica's examples."""
-    if attack is not None:
-      adversarial, _ = attack(noisy, labels, seed=cfg.seed * 1000003 + step)
-    with tf.GradientTape() as tape:
-      if attack is None:
-        logits, share, terms = objective(noisy, labels)
-      else:  # Eq. 1; the clean pass is skipped at weight 0 (Madry's 100% adversarial)
-        logits, share, terms = objective(adversarial, labels)
-        w = cfg.adv_clean_weight
-        if w > 0:
-          _, clean_share, clean_terms = objective(noisy, labels)
-          share = w * clean_share + (1 - w) * share
-          terms = {k: w * clean_terms[k] + (1 - w) * terms[k] for k in terms}
-      regularization = tf.add_n([tf.constant(0.0)] + list(model.losses)) / replicas
-      total = share + regularization
-    grads = tape.gradient(total, model.trainable_variables)
-    optimizer.apply_gradients(zip(grads, model.trainable_variables))
-    correct = tf.reduce_sum(tf.cast(tf.argmax(logits, -1) == labels, tf.float32))
-    return terms, regularization, correct
-
-  def replica_step(noisy, labels, step):
-    ctx = tf.distribute.get_replica_context()
-    start = ctx.replica_id_in_sync_group * per_replica
-    terms, regularization, correct = gradient_step(
-        noisy[start:start + per_replica], labels[start:start + per_replica], step)
-    total = lambda v: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v)
-    return dict(terms, total_loss=terms['loss'] + total(regularization),
-                accuracy=total(correct) / cfg.batch_size)
-
-  @tf.function(jit_compile=cfg.jit_compile)  # validate() refuses XLA where it cannot work
-  def train_step(images, labels):
-    step = tf.cast(optimizer.iterations, tf.int64)
-    noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), step])
-    noisy = add_gaussian_noise(images, cfg.sigma, noise_seed, training=True, clip_range=clip_range)
-    if not distributed:
-      terms, regularization, correct = gradient_step(noisy, labels, step)
-      out = dict(terms, total_loss=terms['loss'] + regularization,
-                 accuracy=correct / cfg.batch_size)
-    else:
-      out = strategy.run(replica_step, args=(noisy, labels, step))
-      out = {k: strategy.experimental_local_results(v)[0] for k, v in out.items()}
-    if monitor is not None:
-      monitor.observe(step + 1, out['total_loss'])
-    return out
-
-  return train_step
 
 
 def _write_scalars(writer, step, scalars):
@@ -226,8 +86,7 @@ def train(cfg, data=None):
     _train_loop(run, cfg, data)
     return _finish(run, cfg, data)
   except UserError:
-    if not existed and os.path.isdir(cfg.model_dir) and not os.listdir(cfg.model_dir):
-      os.rmdir(cfg.model_dir)
+    run_folder.release_if_empty(cfg, existed)
     raise
 
 
@@ -259,7 +118,7 @@ def _set_up(cfg):
   chief = is_chief(strategy)
   spec = get_spec(cfg.dataset)
   if chief:
-    _check_model_dir(cfg)
+    run_folder.claim(cfg)
   keras.utils.set_random_seed(cfg.seed)
   if cfg.deterministic:
     tf.config.experimental.enable_op_determinism()
@@ -270,7 +129,7 @@ def _set_up(cfg):
     optimizer.build(model.trainable_variables)
     train_seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False)
     checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, train_seconds=train_seconds)
-  chief_dir = os.path.join(cfg.model_dir, CHECKPOINT_SUBDIR)
+  chief_dir = run_folder.checkpoints(cfg)
   save_dir = checkpoint_dir(chief_dir, strategy)
   manager = tf.train.CheckpointManager(checkpoint, save_dir, max_to_keep=cfg.keep_checkpoints,
                                        step_counter=optimizer.iterations)
@@ -295,7 +154,7 @@ def _restore(run, cfg, data):
     raise UserError(f'--final_eval_examples {cfg.final_eval_examples} exceeds the '
                     f'{len(data.test)} test examples available')
   if run.chief:
-    _record_config(cfg)
+    run_folder.record_config(cfg)
   return data
 
 
@@ -306,8 +165,7 @@ def _train_loop(run, cfg, data):
   train_step = make_train_step(run.model, run.optimizer, run.spec, cfg, run.strategy,
                                run.monitor if cfg.divergence_guard else None)
   predict = make_predict_fn(run.model, cfg.jit_compile)
-  writer = (tf.summary.create_file_writer(os.path.join(cfg.model_dir, SUMMARY_SUBDIR))
-            if run.chief else tf.summary.create_noop_writer())
+  writer = run_folder.summary_writer(cfg, run.chief)
   progress = Progress(cfg.train_steps, run.start_step, cfg.batch_size)
   logging.info('Training %s on %d %s images (%s) from step %d to %d; %d replica(s), %d '
                'examples each.', run.model.name, len(data.train), cfg.dataset,
@@ -360,14 +218,18 @@ def _float32_copy(model, cfg, spec):
 
 
 def _finish(run, cfg, data):
-  """Final clean accuracy of the exported (float32) model, model.keras and
+  """Final clean train and test accuracy of the exported (float32) model, model.keras and
   final_metrics.json (chief only)."""
   model = _float32_copy(run.model, cfg, run.spec)
   predict = make_predict_fn(model, cfg.jit_compile)
   test_acc, n_test = clean_accuracy(predict, data.test, run.spec, cfg.eval_batch_size,
                                     cfg.final_eval_examples)
+  # The paper's train-accuracy column: clean (no noise, no adversary, no augmentation), on
+  # every training image the run used (Madry's held-out ones excluded).
+  train_acc, _ = clean_accuracy(predict, data.train, run.spec, cfg.eval_batch_size, None)
   metrics = {
       'global_step': _iterations(run.optimizer),
+      'train_accuracy': train_acc,
       'test_accuracy': test_acc,
       'test_examples': n_test,
       'test_split': {'source': data.test.source, 'partial': data.test.partial,
@@ -379,8 +241,8 @@ def _finish(run, cfg, data):
       'config': dataclasses.asdict(cfg),
   }
   if run.chief:
-    save_keras_model_atomic(model, os.path.join(cfg.model_dir, MODEL_FILE))
-    write_json_atomic(os.path.join(cfg.model_dir, METRICS_FILE), metrics)
-  logging.info('Done: step %d, clean test accuracy %.4f on %d images; wrote %s.',
-               metrics['global_step'], test_acc, n_test, cfg.model_dir if run.chief else 'nothing')
+    run_folder.export(cfg, model, metrics)
+  logging.info('Done: step %d, clean accuracy %.4f on the %d training images, %.4f on %d test '
+               'images; wrote %s.', metrics['global_step'], train_acc, len(data.train), test_acc,
+               n_test, cfg.model_dir if run.chief else 'nothing')
   return metrics

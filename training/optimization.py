@@ -4,13 +4,36 @@ import keras
 import tensorflow as tf
 
 
-def learning_rate_schedule(cfg):
-  """Piecewise constant: learning_rate, times lr_decay_factor after each boundary.
+class CyclicSchedule(keras.optimizers.schedules.LearningRateSchedule):
+  """Wong et al.'s one-cycle rate (fast_adversarial's 'cyclic' lr_type): linear from 0 up
+  to `peak` at `peak_fraction` of the run, then linear down to 0 at its end. Step i
+  (0-based) uses the rate at fraction (i + 1) / total, as their loop does."""
 
+  def __init__(self, peak, peak_fraction, total_steps):
+    self.peak, self.peak_fraction, self.total_steps = peak, peak_fraction, total_steps
+
+  def __call__(self, step):
+    t = (tf.cast(step, tf.float32) + 1.0) / float(self.total_steps)
+    up = t / self.peak_fraction
+    down = (1.0 - t) / (1.0 - self.peak_fraction)
+    return self.peak * tf.clip_by_value(tf.minimum(up, down), 0.0, 1.0)
+
+  def get_config(self):
+    return {'peak': self.peak, 'peak_fraction': self.peak_fraction,
+            'total_steps': self.total_steps}
+
+
+def learning_rate_schedule(cfg):
+  """The rate as a function of the step, by cfg.lr_schedule.
+
+  'piecewise' (Madry's): learning_rate, times lr_decay_factor after each boundary.
   Boundaries are fractions of train_steps (Madry's CIFAR: 40k and 60k of 80k = 0.5, 0.75),
   so a shorter run keeps the same shape. Like TF1's piecewise_constant, the rate changes
-  after the step equal to the boundary.
+  after the step equal to the boundary. 'cyclic' (Wong et al.'s fast adversarial
+  training): CyclicSchedule peaking at learning_rate.
   """
+  if cfg.lr_schedule == 'cyclic':
+    return CyclicSchedule(cfg.learning_rate, cfg.lr_peak_fraction, cfg.train_steps)
   if not cfg.lr_decay_fractions:
     return cfg.learning_rate
   boundaries = [int(f * cfg.train_steps) for f in cfg.lr_decay_fractions]

@@ -1,0 +1,186 @@
+"""What robustness costs: for each trained MNIST model, its training cost (forward-backward
+passes per training image, and the wall time its run recorded) against its accuracy under
+the standard AutoAttack and the paper's PGD-40 (xent and CW) on the same test images, each
+with its 95% interval. Reads what eval.py stored; computes nothing itself, and refuses
+results measured on other images than the first model's.
+
+  python -m experiments.cost_robustness \
+      --models=natural=models/mnist/natural,fast_fgsm_rs=models/mnist/fast_fgsm_rs \
+      --results_subdir=eval/first1000 --output=docs/results/mnist_adversarial_training
+
+Each model folder holds final_metrics.json (train.py's, kept by ship_model) and
+<results_subdir>/results.json from
+  python eval.py --madry_ckpt_dir=<folder> --dataset=mnist --suite=paper_whitebox,autoattack \
+      --num_examples=1000 --manual_dir=../shared/data/mnist
+Writes cost_robustness.json, cost_robustness.md and cost_robustness.png in --output.
+"""
+
+import dataclasses
+import json
+import os
+
+from absl import flags
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+from evaluation.intervals import format_interval
+from evaluation.intervals import wilson_interval
+from run_support import cli
+from run_support.atomic_io import write_json_atomic
+from run_support.atomic_io import write_text_atomic
+from run_support.errors import UserError
+from training.config import TrainConfig
+
+FLAGS = flags.FLAGS
+REPORT_JSON, REPORT_MD, FIGURE_PNG = 'cost_robustness.json', 'cost_robustness.md', 'cost_robustness.png'
+FINAL_METRICS, RESULTS_JSON = 'final_metrics.json', 'results.json'
+# The accuracies read from results.json: (key in the report, attack name or None for
+# AutoAttack's final robust accuracy, label).
+MEASURES = (('autoattack', None, 'AutoAttack (standard)'),
+            ('pgd40_xent', 'pgd40_xent', 'PGD-40 xent'),
+            ('pgd40_cw', 'pgd40_cw', 'PGD-40 CW'))
+
+
+def define_flags():
+  flags.DEFINE_list('models', None, 'label=folder of each trained model (final_metrics.json '
+                    'and its evaluation inside).')
+  flags.DEFINE_string('results_subdir', 'eval/first1000', 'Where in each folder eval.py '
+                      'wrote the results to read.')
+  flags.DEFINE_string('output', None, 'Folder for the table, JSON and figure.')
+  flags.mark_flags_as_required(['models', 'output'])
+
+
+def _read_json(path, what):
+  if not os.path.isfile(path):
+    raise UserError(f'{path} is missing: {what}')
+  with open(path) as f:
+    return json.load(f)
+
+
+def training_cost(final_metrics):
+  """Steps, passes per training image and recorded wall time of a train.py run."""
+  fields = {f.name for f in dataclasses.fields(TrainConfig)}
+  saved = final_metrics['config']
+  config = TrainConfig(**{k: v for k, v in saved.items() if k in fields})
+  images = final_metrics['train_examples']
+  epochs = final_metrics['global_step'] * config.batch_size / images
+  per_step = config.passes_per_example()
+  return {'steps': final_metrics['global_step'], 'batch_size': config.batch_size,
+          'train_examples': images, 'epochs': epochs, 'passes_per_example_step': per_step,
+          'passes_per_training_image': epochs * per_step, 'precision': config.precision,
+          'train_seconds': final_metrics['train_seconds']}
+
+
+def _accuracy(results, attack_name):
+  """(correct, n) of one attack, or of AutoAttack's final robust accuracy (None)."""
+  n = results['n_examples']
+  if attack_name is None:
+    if 'autoattack_acc' not in results:
+      return None
+    return round(results['autoattack_acc'] * n), n
+  for entry in results['attacks']:
+    if entry['name'] == attack_name:
+      return entry['correct'].count('1'), len(entry['correct'])
+  return None
+
+
+def model_row(label, folder, subdir):
+  """The report's row of one model: cost, model state and its accuracies with intervals."""
+  metrics = _read_json(os.path.join(folder, FINAL_METRICS), 'train.py writes it at the end '
+                       'of a run')
+  results_path = os.path.join(folder, subdir, RESULTS_JSON)
+  results = _read_json(results_path, 'run eval.py on this model first (see --help)')
+  if results['model'].get('global_step') not in (None, metrics['global_step']):
+    raise UserError(f'{results_path} measured step {results["model"]["global_step"]}, but '
+                    f'{folder} holds step {metrics["global_step"]}')
+  row = {'label': label, 'folder': folder, 'results': results_path,
+         'model': results['model'], 'examples': results['examples'],
+         'cost': training_cost(metrics)}
+  correct, n = round(results['clean_acc'] * results['n_examples']), results['n_examples']
+  row['clean'] = {'correct': correct, 'n': n}
+  for key, attack_name, _ in MEASURES:
+    found = _accuracy(results, attack_name)
+    if found is None:
+      raise UserError(f'{results_path} has no {key} result: evaluate with '
+                      '--suite=paper_whitebox,autoattack')
+    row[key] = {'correct': found[0], 'n': found[1]}
+  for entry in [row['clean']] + [row[key] for key, _, _ in MEASURES]:
+    entry['accuracy'] = entry['correct'] / entry['n']
+    entry['interval95'] = list(wilson_interval(entry['correct'], entry['n']))
+  return row
+
+
+def check_same_images(rows):
+  """Every number must come from the same images: refuse any other set."""
+  first = rows[0]['examples']
+  for row in rows[1:]:
+    if row['examples'].get('sha256') != first.get('sha256'):
+      raise UserError(f'{row["results"]} measured {row["examples"].get("which")} of '
+                      f'{row["examples"].get("source")}, not the images of '
+                      f'{rows[0]["results"]} ({first.get("which")} of {first.get("source")})')
+
+
+def markdown_table(rows):
+  examples = rows[0]['examples']
+  lines = [f'On the {examples["which"]} of {examples["source"]} (SHA-256 '
+           f'{examples["sha256"][:12]}...), eps 0.3; 95% Wilson intervals.', '',
+           '| model | steps x batch | passes per training image | recorded training wall time '
+           '| clean | PGD-40 xent | PGD-40 CW | AutoAttack |', '|---|---|---|---|---|---|---|---|']
+  for row in rows:
+    cost = row['cost']
+    cells = [format_interval(row[k]['correct'], row[k]['n'])
+             for k in ('clean', 'pgd40_xent', 'pgd40_cw', 'autoattack')]
+    lines.append(f'| {row["label"]} | {cost["steps"]:,} x {cost["batch_size"]} | '
+                 f'{cost["passes_per_training_image"]:.0f} ({cost["epochs"]:.1f} epochs x '
+                 f'{cost["passes_per_example_step"]}) | {cost["train_seconds"] / 3600:.2f} h '
+                 f'({cost["precision"]}) | ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def figure(rows, path):
+  """Accuracy against passes per training image (log x): AutoAttack filled, PGD-40 (the
+  better of xent and CW for the attacker, i.e. the lower) hollow, with 95% intervals."""
+  fig, ax = plt.subplots(figsize=(7.5, 4.6))
+  for i, row in enumerate(rows):
+    x = row['cost']['passes_per_training_image']
+    color = f'C{i % 10}'
+    pgd = min((row['pgd40_xent'], row['pgd40_cw']), key=lambda e: e['accuracy'])
+    for entry, marker, face in ((row['autoattack'], 'o', color), (pgd, 's', 'none')):
+      low, high = entry['interval95']
+      y = 100 * entry['accuracy']
+      ax.errorbar([x], [y], yerr=[[max(0.0, y - 100 * low)], [max(0.0, 100 * high - y)]], fmt=marker, color=color,
+                  mfc=face, capsize=3, label=row['label'] if marker == 'o' else None)
+  ax.set_xscale('log')
+  ax.set_xlabel('training cost: forward-backward passes per training image (log)')
+  ax.set_ylabel('robust accuracy at eps 0.3 (%)')
+  ax.set_title('MNIST: robustness against training cost\n(filled: AutoAttack; hollow: '
+               'PGD-40, the lower of xent and CW)', fontsize=10)
+  ax.set_ylim(-3, 103)
+  ax.grid(alpha=0.3)
+  ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.0, 0.5))
+  fig.tight_layout()
+  fig.savefig(path, dpi=110)
+  plt.close(fig)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
+  rows = []
+  for item in FLAGS.models:
+    label, sep, folder = item.partition('=')
+    if not sep or not label or not folder:
+      raise UserError(f'--models: expected label=folder, got {item!r}')
+    rows.append(model_row(label, folder, FLAGS.results_subdir))
+  check_same_images(rows)
+  os.makedirs(FLAGS.output, exist_ok=True)
+  write_json_atomic(os.path.join(FLAGS.output, REPORT_JSON),
+                    {'results_subdir': FLAGS.results_subdir, 'rows': rows})
+  write_text_atomic(os.path.join(FLAGS.output, REPORT_MD), markdown_table(rows))
+  figure(rows, os.path.join(FLAGS.output, FIGURE_PNG))
+
+
+if __name__ == '__main__':
+  define_flags()
+  cli.run(main)
