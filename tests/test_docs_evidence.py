@@ -97,7 +97,7 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json():
 
 
 @pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
-                                 'beta0.5_sigma0.5', 'sigma0.5'])
+                                 'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs_cyclic'])
 def test_readme_shipped_models_table_equals_the_results_json(row):
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
   line = next(l for l in readme.splitlines() if l.startswith(f'| `{row}` |'))
@@ -149,3 +149,28 @@ def test_adversarial_training_page_equals_its_evidence():
       _pct(every[n], 2) for n in ('bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw')]
   chain = ' / '.join(_pct(first[n], 1) for n in CHAIN[:3]) + f' / **{_pct(first["aa_square"], 1)}%**'
   assert cells['AutoAttack'].startswith(chain)
+
+
+def test_wong_recipe_section_equals_its_evidence():
+  text = open(AT_PAGE).read()
+  text = text[text.index("## Fast adversarial training with Wong's own recipe"):]
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
+                         'learning_curves.json')) as f:
+    points = json.load(f)['runs']['fast_fgsm_rs_cyclic']
+  header = text[text.index('| step |'):].splitlines()[0]
+  steps = [c.strip().replace(',', '') for c in header.strip('|').split('|')[1:]]
+  assert steps == sorted(points, key=int)
+  for name, metric in (('clean', 'clean'), ('PGD-40 (xent)', 'pgd40_xent'), ('FGSM (xent)', 'fgsm_xent')):
+    row = next(r for r in _table(text, '| step |') if r[0] == name)
+    assert row[1:] == [_pct(points[s][metric], 1) for s in steps], name
+  every = _results(os.path.join(SHIPPED, 'fast_fgsm_rs_cyclic'), 'all')
+  accuracies = _accuracies(every)
+  rows = {r[0]: r[1] for r in _table(text, "| fast adversarial training, Wong's recipe")}
+  found = lambda cell: re.findall(r'(\d+\.\d\d)%', cell)
+  assert found(rows['clean, all 10,000']) == [_pct(accuracies['clean'], 2)]
+  white = rows['white-box PGD-40 xent / CW (random start, step 0.01), all 10,000']
+  assert found(white) == [_pct(accuracies[n], 2) for n in ('pgd40_xent', 'pgd40_cw')]
+  worst = next(c for c in every['worst_case'] if c['threat'] == 'white-box')
+  assert found(rows['worst of the two per example']) == [_pct(worst['accuracy'], 2)]
+  black = rows['black-box from the natural model: FGSM-CW / PGD-40 xent / PGD-40 CW, all 10,000']
+  assert found(black) == [_pct(accuracies[n], 2) for n in ('bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw')]
