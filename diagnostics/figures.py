@@ -6,6 +6,8 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 import numpy as np
 
+from diagnostics.activations import inactive_count
+
 _HISTOGRAMS = (
     ('logit_gap', 'logit gap $z_y - z_{\\bar y}$', 'logit units'),
     ('gradient_gap', 'gradient gap $\\|\\nabla_x z_y - \\nabla_x z_{\\bar y}\\|_1$', 'per pixel unit'),
@@ -37,15 +39,44 @@ def histograms(per_model, path, epsilon):
   plt.close(fig)
 
 
-def activity(per_model, path):
-  """Sorted summed |activation| of the penultimate neurons (Figure 10)."""
+def _sorted_sums(per_model, path, title, label_of):
   fig, ax = plt.subplots(figsize=(8, 5))
-  for label, (sums, inactive) in per_model.items():
-    ax.plot(np.arange(len(sums)), sums, label=f'{label}: {inactive} of {len(sums)} inactive')
+  for label, sums in per_model.items():
+    ax.plot(np.arange(len(sums)), sums, marker='o' if len(sums) <= 20 else None,
+            label=label_of(label, sums))
   ax.set_yscale('symlog')
-  ax.set_title('penultimate layer: summed |activation| over the test examples')
+  ax.set_title(title)
   ax.set_xlabel('neuron (sorted by activity)')
   ax.set_ylabel('sum of |activation|')
+  ax.legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def activity(per_model, path):
+  """Sorted summed |activation| of the penultimate neurons (Figure 10)."""
+  _sorted_sums(per_model, path, 'penultimate layer: summed |activation| over the test examples',
+               lambda label, sums: f'{label}: {inactive_count(sums)} of {len(sums)} inactive '
+                                   '(below 1e-6 of the most active)')
+
+
+def logit_activity(per_model, path):
+  """Sorted summed |logit| of the logit-layer neurons (Figure 11)."""
+  _sorted_sums(per_model, path, 'logit layer: summed |activation| over the test examples',
+               lambda label, sums: label)
+
+
+def inactive_by_threshold(per_model, thresholds, path):
+  """Inactive penultimate neurons against the threshold (a fraction of the most active
+  neuron's sum): Figure 10's count depends on a threshold the paper does not give."""
+  fig, ax = plt.subplots(figsize=(7, 4.5))
+  for label, sums in per_model.items():
+    ax.plot(thresholds, [inactive_count(sums, t) for t in thresholds], marker='o', label=label)
+  ax.set_xscale('log')
+  ax.set_xlabel('threshold (fraction of the most active neuron\'s summed |activation|)')
+  ax.set_ylabel(f'inactive penultimate neurons (of {len(next(iter(per_model.values())))})')
+  ax.grid(alpha=0.3)
   ax.legend(fontsize=8)
   fig.tight_layout()
   fig.savefig(path, dpi=100)

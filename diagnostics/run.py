@@ -11,7 +11,9 @@ from attacks import fgsm
 from data_input import loader
 from data_input.specs import get_spec
 from diagnostics import figures
-from diagnostics.activations import penultimate_activity
+from diagnostics.activations import INACTIVE_THRESHOLDS
+from diagnostics.activations import inactive_count
+from diagnostics.activations import layer_activity
 from diagnostics.landscape import loss_landscapes
 from diagnostics.linearized import linearized_quantities
 from diagnostics.linearized import predicted_accuracy
@@ -81,7 +83,7 @@ def diagnose(s):
     logging.info('Diagnosing %s on %d %s test images.', label, n, dataset)
     q = linearized_quantities(model, test, spec, n, s.batch_size)
     quantities[label] = q
-    activity[label] = penultimate_activity(model, test, spec, n, s.batch_size)
+    activity[label] = layer_activity(model, test, spec, n, s.batch_size)
     predict = make_predict_fn(model)
     empirical = {loss: attack_result(
         predict, model, planned(fgsm(f'fgsm_{loss}', epsilon, loss, kappa=0.0), 'white-box', spec),
@@ -100,16 +102,24 @@ def diagnose(s):
                    'fgsm_xent_accuracy': empirical['xent'], 'fgsm_cw_accuracy': empirical['cw']},
         'summary': {k: _summary(np.ravel(q[k])) for k in
                     ('logit_gap', 'gradient_gap', 'epsilon_L', 'cosine', 'grad_true_l1', 'logits')},
-        'inactive_penultimate_neurons': activity[label][1],
+        'inactive_penultimate_neurons': inactive_count(activity[label][0]),
+        'inactive_penultimate_by_threshold': {f'{t:g}': inactive_count(activity[label][0], t)
+                                              for t in INACTIVE_THRESHOLDS},
         'penultimate_neurons': len(activity[label][0]),
         'per_example': {k: np.round(q[k], 6).tolist() for k in
                         ('logit_gap', 'gradient_gap', 'epsilon_L', 'cosine', 'grad_true_l1')},
         'penultimate_activity_sorted': np.round(activity[label][0], 4).tolist(),
+        'logit_activity_sorted': np.round(activity[label][1], 4).tolist(),
         'landscape': {'extent': extent, 'points': s.landscape_points,
                       **{k: np.round(v, 4).tolist() for k, v in surfaces.items()}},
     }
   figures.histograms(quantities, os.path.join(s.output_dir, 'histograms.png'), epsilon)
-  figures.activity(activity, os.path.join(s.output_dir, 'penultimate_activity.png'))
+  figures.activity({k: v[0] for k, v in activity.items()},
+                   os.path.join(s.output_dir, 'penultimate_activity.png'))
+  figures.logit_activity({k: v[1] for k, v in activity.items()},
+                         os.path.join(s.output_dir, 'logit_activity.png'))
+  figures.inactive_by_threshold({k: v[0] for k, v in activity.items()}, INACTIVE_THRESHOLDS,
+                                os.path.join(s.output_dir, 'inactive_by_threshold.png'))
   document.update({'dataset': dataset, 'examples': test.describe(n),
                    'epsilon': epsilon, 'seconds': time.perf_counter() - started,
                    'settings': dataclasses.asdict(s),

@@ -12,7 +12,8 @@ from attacks import fgsm
 from data_input import loader
 from data_input.specs import get_spec
 from diagnostics import figures
-from diagnostics.activations import penultimate_activity
+from diagnostics.activations import inactive_count
+from diagnostics.activations import layer_activity
 from diagnostics.landscape import loss_landscapes
 from diagnostics.linearized import linearized_quantities
 from diagnostics.linearized import predicted_accuracy
@@ -69,17 +70,24 @@ def test_gaps_against_hand_computation():
 def test_every_figure_is_written(tmp_path):
   model, split = _linear_model(hidden=True, classes=10), _split(classes=10, n=40)
   q = linearized_quantities(model, split, SPEC, 40, 20)
-  act = penultimate_activity(model, split, SPEC, 40, 20)
-  assert act[0].shape == (16,) and np.all(np.diff(act[0]) <= 0) and 0 <= act[1] <= 16
+  penultimate, logits = layer_activity(model, split, SPEC, 40, 20)
+  assert penultimate.shape == (16,) and np.all(np.diff(penultimate) <= 0)
+  # The logit layer's sums by hand: |model(x)| summed over the 40 images, sorted.
+  x = loader.to_model_scale(split.images[:40], SPEC)
+  np.testing.assert_allclose(logits, np.sort(np.abs(model(x).numpy()).sum(0))[::-1], rtol=1e-5)
+  assert inactive_count(np.array([10.0, 0.5, 0.05, 0.0]), 1e-2) == 2  # 0.05 and 0 below 0.1
+  assert inactive_count(np.array([10.0, 0.5, 0.05, 0.0]), 1e-6) == 1
   images = loader.to_model_scale(split.images[:3], SPEC)
   surfaces, grid = loss_landscapes(model, images, split.labels[:3], extent=0.4, points=5)
   assert surfaces['random'].shape == (3, 5, 5) and grid[0] == pytest.approx(-0.4)
   # The centre of every surface is the clean loss.
   clean = tf.nn.sparse_softmax_cross_entropy_with_logits(split.labels[:3], model(images)).numpy()
   np.testing.assert_allclose(surfaces['adversarial'][:, 2, 2], clean, rtol=1e-5)
-  paths = [str(tmp_path / 'h.png'), str(tmp_path / 'a.png'), str(tmp_path / 'l.png')]
+  paths = [str(tmp_path / f'{name}.png') for name in ('h', 'a', 'l', 'z', 't')]
   figures.histograms({'a': q, 'b': q}, paths[0], 0.3)
-  figures.activity({'a': act}, paths[1])
+  figures.activity({'a': penultimate}, paths[1])
   figures.landscape_grid(surfaces['random'], grid, paths[2], 'title')
+  figures.logit_activity({'a': logits}, paths[3])
+  figures.inactive_by_threshold({'a': penultimate}, (1e-6, 1e-2), paths[4])
   for path in paths:
     assert os.path.getsize(path) > 10000
