@@ -13,7 +13,6 @@ from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
 from evaluation.model_io import load_model_folder
 from evaluation.model_io import load_source
-from evaluation.plan import AUTOATTACK
 from evaluation.report import results_document
 from evaluation.runner import attack_result
 from evaluation.runner import clean_result
@@ -53,14 +52,16 @@ def evaluate(settings, target=None, test=None):
     crafting = _CraftingModels(target, plan)
   cache = TransferCache(settings.transfer_cache_dir) if settings.transfer_cache_dir else None
   results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
-  still_robust = results[0].correct  # AutoAttack's chain attacks only these
+  still_robust = {}  # per chain: the points its members so far left correct
   for position, planned in enumerate(plan, 1):
     store.save(*results_document(context, results + list(done.values()), [], None, False))
     source = sources.get(planned.source) if planned.threat == 'black-box' else None
     result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan)) or _run(
         planned, position, len(plan), predict, crafting, source, test, spec, n, settings,
-        still_robust if planned.chain == AUTOATTACK else None, strategy, store.path, cache)
-    still_robust = result.correct if planned.chain == AUTOATTACK else still_robust
+        still_robust.get(planned.chain, results[0].correct) if planned.chain else None,
+        strategy, store.path, cache)
+    if planned.chain:
+      still_robust[planned.chain] = result.correct
     results.append(result)
   results += done.values()  # attacks of earlier runs on the same model state are kept
   zero_grad = zero_gradient_share(target.model, test, spec, n, settings.eval_batch_size)

@@ -68,9 +68,11 @@ def clean_result(predict, split, spec, num_examples, batch_size):
 
 
 def recorded_config(planned, source_state):
-  """What results.json records of a planned attack (black-box: with its source model)."""
-  return dict(config_record(planned.config),
-              source=source_state if planned.threat == 'black-box' else None)
+  """What results.json records of a planned attack (black-box: with its source model; a
+  later random stream, as a restart of the restarts chain, with its number)."""
+  record = dict(config_record(planned.config),
+                source=source_state if planned.threat == 'black-box' else None)
+  return dict(record, stream=planned.stream) if planned.stream else record
 
 
 class _Sanity:
@@ -113,10 +115,10 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     source_state: the black-box source's model state (recorded for black-box attacks).
     split, spec, num_examples, batch_size: the first `num_examples` test images, batched.
     seed: batch i's attack seed is derived_seed(seed, i) (attacks/seeds.py), plus
-      r * 7919000 for restart r > 0 of a black-box attack.
+      7919000 times the planned attack's stream (plus r for restart r of a black-box attack).
     on_batch: progress callback(batch, batches, seconds).
     only: bool per example; attack only those, counting the others as already lost
-      (AutoAttack's chain).
+      (a chain's later members).
     strategy: a tf.distribute strategy; with several replicas each batch is split.
     cache: an evaluation.transfer_cache.TransferCache; black-box examples crafted before
       on the same source, images and settings are reused from it, new ones stored.
@@ -152,14 +154,15 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     batch_correct = keep.copy()
     if black_box:
       x_advs = cached[index] if cached is not None else np.stack([
-          attack(x, y, seed=derived_seed(seed, index) + r * _RESTART_SALT)[0].numpy()
+          attack(x, y, seed=derived_seed(seed, index) + (planned.stream + r) * _RESTART_SALT)[0].numpy()
           for r in range(restarts)])
       crafted.append(x_advs)
       for x_adv in x_advs:
         sanity.update(x, x_adv)
         batch_correct &= target_predict(tf.constant(x_adv)).numpy() == y
     elif keep.any():
-      x_adv = attack(x[keep], y[keep], seed=derived_seed(seed, index))[0].numpy()
+      x_adv = attack(x[keep], y[keep],
+                     seed=derived_seed(seed, index) + planned.stream * _RESTART_SALT)[0].numpy()
       sanity.update(x[keep], x_adv)
       batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
     correct.append(batch_correct)
