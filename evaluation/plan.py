@@ -3,9 +3,10 @@
 threat: 'white-box' (crafted on the target), 'black-box' (crafted on --blackbox_source,
 scored on the target) or 'sanity' (an unbounded attack, epsilon >= the data range, that
 must reach ~0%; it never enters a worst case). chain: the members of a chain each run only
-on the points the earlier members (and clean evaluation) left correct: 'autoattack' for
-AutoAttack's, 'restarts' for Table 10's restarts, one member per restart; None for attacks
-that run on every point. stream: which independent random stream the attack draws from
+on the points the earlier members left correct: 'autoattack' for AutoAttack's (whose first
+member runs on the points clean evaluation left correct), 'restarts' for Table 10's
+restarts, one member per restart (the first on every point, as the plain attack); None for
+attacks that run on every point. stream: which independent random stream the attack draws from
 (restart r of the restarts chain uses stream r - 1; every other attack stream 0).
 """
 

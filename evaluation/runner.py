@@ -18,7 +18,7 @@ from run_support.distribution import is_distributed
 from run_support.distribution import replicated_attack
 
 
-_RESTART_SALT = 7919000  # seed offset of a black-box attack's later restarts
+_RESTART_SALT = 7919000  # seed offset of each further random stream (restart)
 
 
 @dataclasses.dataclass
@@ -65,6 +65,11 @@ def clean_result(predict, split, spec, num_examples, batch_size):
   correct = correct_per_example(predict, split, spec, batch_size, num_examples)
   return AttackResult('clean', 'clean', None, 'no attack', {}, correct,
                       time.perf_counter() - start, {'ok': True})
+
+
+def _attack_seed(seed, batch, stream):
+  """The seed of one batch's attack: its own stream for each restart or chain member."""
+  return derived_seed(seed, batch) + stream * _RESTART_SALT
 
 
 def recorded_config(planned, source_state):
@@ -154,15 +159,14 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     batch_correct = keep.copy()
     if black_box:
       x_advs = cached[index] if cached is not None else np.stack([
-          attack(x, y, seed=derived_seed(seed, index) + (planned.stream + r) * _RESTART_SALT)[0].numpy()
+          attack(x, y, seed=_attack_seed(seed, index, planned.stream + r))[0].numpy()
           for r in range(restarts)])
       crafted.append(x_advs)
       for x_adv in x_advs:
         sanity.update(x, x_adv)
         batch_correct &= target_predict(tf.constant(x_adv)).numpy() == y
     elif keep.any():
-      x_adv = attack(x[keep], y[keep],
-                     seed=derived_seed(seed, index) + planned.stream * _RESTART_SALT)[0].numpy()
+      x_adv = attack(x[keep], y[keep], seed=_attack_seed(seed, index, planned.stream))[0].numpy()
       sanity.update(x[keep], x_adv)
       batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
     correct.append(batch_correct)
