@@ -216,10 +216,10 @@ case "${1:-}" in
     for name in ${2:-beta2_sigma0.5 alpha0.95_sigma0.3_clip}; do
       folder="models/mnist/$name"
       [ -f "$folder/model.json" ] || { echo "not shipped yet: $name"; continue; }
-      run python eval.py --madry_ckpt_dir="$folder" --dataset=mnist --suite=restarts \
-          --manual_dir="$MNIST" --output_dir="$folder/eval/restarts_all"
       run python eval.py --madry_ckpt_dir="$folder" --dataset=mnist --suite=steps,unbounded \
           --num_examples=1000 --manual_dir="$MNIST" --output_dir="$folder/eval/steps_unbounded_first1000"
+      run python eval.py --madry_ckpt_dir="$folder" --dataset=mnist --suite=restarts \
+          --manual_dir="$MNIST" --output_dir="$folder/eval/restarts_all"
     done ;;
   *) echo "usage: $0 train|park|ship|evaluate|curves|at_curves|verdict|cost|checks" >&2; exit 2 ;;
 esac

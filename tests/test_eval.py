@@ -74,8 +74,8 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   run_main(eval_main, args)
   assert [a['seconds'] for a in _results(out)['attacks']] == mtime_before
   # Another attack on the same examples is added; earlier results are kept, not redone.
-  run_main(eval_main, [a for a in args if not a.startswith(('--suite', '--attacks'))] +
-              ['--suite=', '--attacks=extra_fgsm:steps=1,step=0.3,rand=false'])
+  run_main(eval_main, [a for a in args if not a.startswith(('--suite', '--attacks', '--blackbox'))]
+           + ['--suite=', '--attacks=extra_fgsm:steps=1,step=0.3,rand=false'])
   extended = _results(out)
   assert [a['name'] for a in extended['attacks']][:2] == ['clean', 'extra_fgsm']
   assert {a['name'] for a in extended['attacks']} == set(names) | {'extra_fgsm'}
