@@ -67,7 +67,8 @@ def define_eval_flags():
   flags.DEFINE_string('madry_ckpt_dir', None, "Madry's TF1 checkpoint: a folder with a "
                       '`checkpoint` file, or a prefix such as .../checkpoint-70000. Evaluated '
                       'itself when --model_dir is not given (with --dataset); default for '
-                      f'--blackbox_source=madry_ckpt: {DEFAULT_MADRY_DIR}.')
+                      f'--blackbox_source=madry_ckpt: {DEFAULT_MADRY_DIR}, where '
+                      '`python -m madry_compat.fetch <dataset> adv_trained` unpacks Madry\'s.')
   define_strategy_flag()
   flags.DEFINE_float('kappa', d.kappa, "Margin of Madry's CW loss (the first author's later "
                      'code used 0).')

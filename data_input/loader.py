@@ -4,14 +4,16 @@ Order: (1) raw copies in `manual_dir` (MNIST IDX, CIFAR binary records or pickle
 partial ones, with a warning), read in the files' own order as Madry's code reads them, so
 "the first N" and the held-out images are Madry's; (2) a prepared tfds dataset in
 `data_dir`; (3) tfds' archives in `manual_dir` (CIFAR's tarballs), prepared offline with
-checksums; (4) with `download=True`, tfds' own download. Otherwise fail at once, naming
-the files needed and where they go.
+checksums; (4) with `download=True` (the entry points' default; --nodownload turns it off),
+tfds' own download, after checking within seconds that its host answers. Otherwise fail at
+once, naming the files needed and where they go.
 """
 
 import dataclasses
 import hashlib
 import os
 import socket
+import threading
 
 from absl import logging
 import numpy as np
@@ -61,17 +63,37 @@ def _missing_data_message(spec, data_dir, manual_dir):
   where = f'--manual_dir ({manual_dir})' if manual_dir else 'a folder given by --manual_dir'
   return (f'no {spec.name} data found: put {", ".join(spec.tfds_manual_files)} (the official '
           f'archives) or the raw files into {where}, or prepare tfds data in --data_dir '
-          f'({data_dir}); downloading is off (pass --download to let tfds fetch it)')
+          f'({data_dir}); downloading is off (--nodownload)')
 
 
-def _check_network(spec, timeout=5.0):
+def _reach(host, timeout):
+  """Connects to host:443 within `timeout` seconds, name lookup included (a resolver that
+  hangs would otherwise outlast the socket's own timeout); OSError when it cannot."""
+  outcome = {}
+
+  def connect():
+    try:
+      socket.create_connection((host, 443), timeout=timeout).close()
+      outcome['ok'] = True
+    except OSError as e:
+      outcome['error'] = e
+
+  worker = threading.Thread(target=connect, daemon=True)
+  worker.start()
+  worker.join(timeout)
+  if 'ok' not in outcome:
+    raise outcome.get('error') or OSError(f'no answer within {timeout:g} s')
+
+
+def _check_network(spec, timeout=10.0):
   """Fails within `timeout` seconds when tfds' download host cannot be reached."""
   host = spec.download_host
   try:
-    socket.create_connection((host, 443), timeout=timeout).close()
+    _reach(host, timeout)
   except OSError as e:
-    raise UserError(f'cannot download {spec.name}: {host} is unreachable ({e}); '
-                    f'put {", ".join(spec.tfds_manual_files)} into --manual_dir instead') from None
+    raise UserError(f'cannot download {spec.name}: {host} is unreachable ({e}); put '
+                    f'{", ".join(spec.tfds_manual_files)} into --manual_dir, or pass '
+                    '--nodownload to stay offline') from None
 
 
 def load_split(dataset, split, data_dir=None, manual_dir=None, download=False):

@@ -73,7 +73,6 @@ class DatasetSpec:
     return f'{epsilon:g}/255' if self.pixel_max == 255 else f'{epsilon:g}'
 
 
-INF = float('inf')
 _MNIST_PGD = AttackBudget(epsilon=0.3, step_size=0.01, steps=40)
 _CIFAR_PGD = AttackBudget(epsilon=8.0, step_size=2.0, steps=20)
 _CIFAR_TRAIN_PGD = AttackBudget(epsilon=8.0, step_size=2.0, steps=7)
@@ -91,11 +90,25 @@ _CIFAR_RECIPE = TrainingRecipe(
 _CIFAR_BLACKBOX = tuple(entry for loss in ('xent', 'cw') for entry in (
     (f'bb_pgd7_{loss}', 7, False, loss), (f'bb_pgd7_rand_{loss}', 7, True, loss),
     (f'bb_fgsm_{loss}', 0, False, loss)))
-# Table 9's unbounded sweep (CIFAR); MNIST has no such table: ours grows epsilon past the
-# 0.3 budget up to the whole data range.
+# Table 9's unbounded sweep (CIFAR, [0, 255]): (steps, step size, epsilon).
 _CIFAR_UNBOUNDED = ((30, 2, 50), (40, 2, 60), (50, 3, 100), (50, 4, 150), (100, 4, 150),
                     (200, 2, 255))
-_CIFAR_STEPS = (20, 40, 100, 400, 1000)
+
+
+def _unbounded_for(pixel_max, budget):
+  """Table 9's pattern in another dataset's units: the same step counts, step sizes scaled
+  by the data range (2/255 of it, ...), and each epsilon the same fraction of the way from
+  the paper's budget to the whole range as on CIFAR (8 -> 255), so the sweep starts above
+  the budget and ends at the whole range. On MNIST (budget 0.3 of 1): epsilons 0.42, 0.45,
+  0.56, 0.70, 0.70, 1 with steps 0.008, 0.012, 0.016."""
+  cifar_budget, cifar_range = 8.0, 255.0
+  way = lambda e: (e - cifar_budget) / (cifar_range - cifar_budget)
+  return tuple((k, round(s / cifar_range * pixel_max, 3),
+                round(budget + way(e) * (pixel_max - budget), 2)) for k, s, e in _CIFAR_UNBOUNDED)
+
+
+# Table 11: PGD on CW with more steps.
+_STEPS_SWEEP = (20, 40, 100, 400, 1000)
 
 SPECS = {
     'mnist': DatasetSpec(
@@ -110,9 +123,7 @@ SPECS = {
             # Tables 2/6: FGSM on CW, and PGD-40, from the natural model
             blackbox=(('bb_fgsm_cw', 0, False, 'cw'), ('bb_pgd40_xent', 40, True, 'xent'),
                       ('bb_pgd40_cw', 40, True, 'cw')),
-            steps_sweep=(40, 100, 400, 1000),
-            unbounded_sweep=((40, 0.01, 0.4), (100, 0.01, 0.6), (100, 0.02, 1.0),
-                             (200, 0.01, INF))),
+            steps_sweep=_STEPS_SWEEP, unbounded_sweep=_unbounded_for(1.0, _MNIST_PGD.epsilon)),
         madry_train_attack=_MNIST_PGD, landscape_extent=0.4),
     'cifar10': DatasetSpec(
         name='cifar10', image_shape=(32, 32, 3), num_classes=10, pixel_max=255.0,
@@ -122,7 +133,7 @@ SPECS = {
         paper_attack=_CIFAR_PGD,
         paper_suites=PaperSuites(  # Tables 3/7 add FGSM without random start
             whitebox_steps=(20,), whitebox_losses=('xent', 'cw'), whitebox_fgsm=True,
-            blackbox=_CIFAR_BLACKBOX, steps_sweep=_CIFAR_STEPS,
+            blackbox=_CIFAR_BLACKBOX, steps_sweep=_STEPS_SWEEP,
             unbounded_sweep=_CIFAR_UNBOUNDED),
         madry_train_attack=_CIFAR_TRAIN_PGD, landscape_extent=10.0),
     'cifar100': DatasetSpec(
@@ -133,7 +144,7 @@ SPECS = {
         paper_attack=_CIFAR_PGD,
         paper_suites=PaperSuites(  # Table 5: PGD-7/20/100/200 on xent
             whitebox_steps=(7, 20, 100, 200), whitebox_losses=('xent',), whitebox_fgsm=False,
-            blackbox=_CIFAR_BLACKBOX, steps_sweep=_CIFAR_STEPS,
+            blackbox=_CIFAR_BLACKBOX, steps_sweep=_STEPS_SWEEP,
             unbounded_sweep=_CIFAR_UNBOUNDED),
         madry_train_attack=_CIFAR_TRAIN_PGD, landscape_extent=10.0),
 }

@@ -53,14 +53,18 @@ def evaluate(settings, target=None, test=None):
     crafting = _CraftingModels(target, plan)
   cache = TransferCache(settings.transfer_cache_dir) if settings.transfer_cache_dir else None
   results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
-  still_robust = results[0].correct  # AutoAttack's chain attacks only these
+  # Per chain, the points its members so far left correct. AutoAttack's starts from those
+  # clean evaluation left (its standard); the restarts chain's first member runs on every
+  # point like a plain attack, so restart 1 is the paper's PGD itself.
+  still_robust = {AUTOATTACK: results[0].correct}
   for position, planned in enumerate(plan, 1):
     store.save(*results_document(context, results + list(done.values()), [], None, False))
     source = sources.get(planned.source) if planned.threat == 'black-box' else None
     result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan)) or _run(
         planned, position, len(plan), predict, crafting, source, test, spec, n, settings,
-        still_robust if planned.chain == AUTOATTACK else None, strategy, store.path, cache)
-    still_robust = result.correct if planned.chain == AUTOATTACK else still_robust
+        still_robust.get(planned.chain), strategy, store.path, cache)
+    if planned.chain:
+      still_robust[planned.chain] = result.correct
     results.append(result)
   results += done.values()  # attacks of earlier runs on the same model state are kept
   zero_grad = zero_gradient_share(target.model, test, spec, n, settings.eval_batch_size)
@@ -138,8 +142,12 @@ def _plan(settings, spec, sources):
   repeated = sorted({n for n in names if names.count(n) > 1})
   if repeated:
     raise UserError(f'attack names must be unique; repeated: {", ".join(repeated)}')
-  if None not in sources and any(p.threat == 'black-box' and p.source is None for p in plan):
+  uses_source = any(p.threat == 'black-box' and p.source is None for p in plan)
+  if None not in sources and uses_source:
     raise UserError('black-box attacks need --blackbox_source=DIR, a model to craft them on')
+  if None in sources and not uses_source:
+    raise UserError('--blackbox_source is given but no attack is crafted on it: add '
+                    '--suite=paper_blackbox (or a black-box --attacks entry), or drop it')
   return plan
 
 

@@ -2,9 +2,12 @@
 
 threat: 'white-box' (crafted on the target), 'black-box' (crafted on --blackbox_source,
 scored on the target) or 'sanity' (an unbounded attack, epsilon >= the data range, that
-must reach ~0%; it never enters a worst case). chain: 'autoattack' for the members of
-AutoAttack's chain, each of which runs only on the points the earlier ones (and clean
-evaluation) left correct; None for attacks that run on every point.
+must reach ~0%; it never enters a worst case). chain: the members of a chain each run only
+on the points the earlier members left correct: 'autoattack' for AutoAttack's (whose first
+member runs on the points clean evaluation left correct), 'restarts' for Table 10's
+restarts, one member per restart (the first on every point, as the plain attack); None for
+attacks that run on every point. stream: which independent random stream the attack draws from
+(restart r of the restarts chain uses stream r - 1; every other attack stream 0).
 """
 
 import dataclasses
@@ -12,6 +15,7 @@ from typing import Optional
 
 THREATS = ('white-box', 'black-box', 'sanity')
 AUTOATTACK = 'autoattack'
+RESTARTS = 'restarts'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,6 +24,7 @@ class PlannedAttack:
   threat: str = 'white-box'
   chain: Optional[str] = None
   source: Optional[str] = None
+  stream: int = 0
 
   def __post_init__(self):
     if self.threat not in THREATS:
@@ -32,9 +37,9 @@ class PlannedAttack:
     return self.config.name
 
 
-def planned(config, threat, spec, chain=None, source=None):
+def planned(config, threat, spec, chain=None, source=None, stream=0):
   """A PlannedAttack; an attack whose epsilon covers the whole data range is a sanity
   check, whatever threat it was asked for."""
   if config.epsilon >= spec.pixel_max:
-    return PlannedAttack(config, 'sanity', chain)
-  return PlannedAttack(config, threat, chain, source)
+    return PlannedAttack(config, 'sanity', chain, stream=stream)
+  return PlannedAttack(config, threat, chain, source, stream)

@@ -18,7 +18,7 @@ from run_support.distribution import is_distributed
 from run_support.distribution import replicated_attack
 
 
-_RESTART_SALT = 7919000  # seed offset of a black-box attack's later restarts
+_RESTART_SALT = 7919000  # seed offset of each further random stream (restart)
 
 
 @dataclasses.dataclass
@@ -67,10 +67,17 @@ def clean_result(predict, split, spec, num_examples, batch_size):
                       time.perf_counter() - start, {'ok': True})
 
 
+def _attack_seed(seed, batch, stream):
+  """The seed of one batch's attack: its own stream for each restart or chain member."""
+  return derived_seed(seed, batch) + stream * _RESTART_SALT
+
+
 def recorded_config(planned, source_state):
-  """What results.json records of a planned attack (black-box: with its source model)."""
-  return dict(config_record(planned.config),
-              source=source_state if planned.threat == 'black-box' else None)
+  """What results.json records of a planned attack (black-box: with its source model; a
+  later random stream, as a restart of the restarts chain, with its number)."""
+  record = dict(config_record(planned.config),
+                source=source_state if planned.threat == 'black-box' else None)
+  return dict(record, stream=planned.stream) if planned.stream else record
 
 
 class _Sanity:
@@ -113,10 +120,10 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     source_state: the black-box source's model state (recorded for black-box attacks).
     split, spec, num_examples, batch_size: the first `num_examples` test images, batched.
     seed: batch i's attack seed is derived_seed(seed, i) (attacks/seeds.py), plus
-      r * 7919000 for restart r > 0 of a black-box attack.
+      7919000 times the planned attack's stream (plus r for restart r of a black-box attack).
     on_batch: progress callback(batch, batches, seconds).
     only: bool per example; attack only those, counting the others as already lost
-      (AutoAttack's chain).
+      (a chain's later members).
     strategy: a tf.distribute strategy; with several replicas each batch is split.
     cache: an evaluation.transfer_cache.TransferCache; black-box examples crafted before
       on the same source, images and settings are reused from it, new ones stored.
@@ -152,14 +159,14 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     batch_correct = keep.copy()
     if black_box:
       x_advs = cached[index] if cached is not None else np.stack([
-          attack(x, y, seed=derived_seed(seed, index) + r * _RESTART_SALT)[0].numpy()
+          attack(x, y, seed=_attack_seed(seed, index, planned.stream + r))[0].numpy()
           for r in range(restarts)])
       crafted.append(x_advs)
       for x_adv in x_advs:
         sanity.update(x, x_adv)
         batch_correct &= target_predict(tf.constant(x_adv)).numpy() == y
     elif keep.any():
-      x_adv = attack(x[keep], y[keep], seed=derived_seed(seed, index))[0].numpy()
+      x_adv = attack(x[keep], y[keep], seed=_attack_seed(seed, index, planned.stream))[0].numpy()
       sanity.update(x[keep], x_adv)
       batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
     correct.append(batch_correct)

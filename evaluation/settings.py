@@ -43,7 +43,7 @@ class EvalSettings:
   strategy: str = 'default'
   data_dir: Optional[str] = None
   manual_dir: Optional[str] = None
-  download: bool = False
+  download: bool = True  # tfds may fetch missing data (--nodownload: offline)
 
   @functools.cached_property
   def transfer_source_folders(self):
@@ -167,8 +167,8 @@ def validate(s, model_given=False):
   if s.madry_target or s.blackbox_source == MADRY_SOURCE:
     path = s.madry_path()
     if not (os.path.isdir(path) or os.path.isfile(path + '.index')):
-      raise UserError(f'no Madry checkpoint at --madry_ckpt_dir {path}: unpack Madry\'s '
-                      'adv_trained.zip / natural.zip there (see README)')
+      raise UserError(f'no Madry checkpoint at --madry_ckpt_dir {path}: fetch one with '
+                      '`python -m madry_compat.fetch <dataset> adv_trained` (docs/usage.md)')
   if s.transfer_cache_dir and os.path.isfile(s.transfer_cache_dir):
     raise UserError(f'--transfer_cache_dir {s.transfer_cache_dir} is a file, not a folder')
   out = s.resolved_output_dir()

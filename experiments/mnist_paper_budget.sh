@@ -11,6 +11,7 @@
 #   bash experiments/mnist_paper_budget.sh at_curves  # the adversarially trained rows' curves
 #   bash experiments/mnist_paper_budget.sh verdict    # AutoAttack, transfer (1,000), eps curves (500)
 #   bash experiments/mnist_paper_budget.sh cost       # PGD-40 and AutoAttack against training cost
+#   bash experiments/mnist_paper_budget.sh checks [ROW] # Tables 9-11: restarts, steps, unbounded
 #
 # RUNS (default runs/mnist_paper) holds the training runs; MNIST (default
 # ../shared/data/mnist) the four official files. Each command is printed with its wall time.
@@ -207,5 +208,18 @@ case "${1:-}" in
     done
     run python -m experiments.cost_robustness --models="${models%,}" \
         --output=docs/results/mnist_adversarial_training ;;
-  *) echo "usage: $0 train|park|ship|evaluate|curves|at_curves|verdict|cost" >&2; exit 2 ;;
+  checks)
+    # The paper's own checks (Tables 9-11, run there on a CIFAR logit-squeezing model) on
+    # MNIST: PGD-40 xent with restarts 1-9 on all 10,000 (one chain, the accuracy after each
+    # restart); PGD on CW with 20-1,000 steps and the unbounded sweep on the first 1,000.
+    # Their own folders: eval/all holds the paper protocol on tfds' order.
+    for name in ${2:-beta2_sigma0.5 alpha0.95_sigma0.3_clip}; do
+      folder="models/mnist/$name"
+      [ -f "$folder/model.json" ] || { echo "not shipped yet: $name"; continue; }
+      run python eval.py --madry_ckpt_dir="$folder" --dataset=mnist --suite=steps,unbounded \
+          --num_examples=1000 --manual_dir="$MNIST" --output_dir="$folder/eval/steps_unbounded_first1000"
+      run python eval.py --madry_ckpt_dir="$folder" --dataset=mnist --suite=restarts \
+          --manual_dir="$MNIST" --output_dir="$folder/eval/restarts_all"
+    done ;;
+  *) echo "usage: $0 train|park|ship|evaluate|curves|at_curves|verdict|cost|checks" >&2; exit 2 ;;
 esac

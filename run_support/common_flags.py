@@ -20,7 +20,8 @@ def define_common_flags():
                       'eval.py evaluates its model.keras.')
   flags.DEFINE_string('data_dir', None, 'tfds data dir (default $TFDS_DATA_DIR or ~/tensorflow_datasets).')
   flags.DEFINE_string('manual_dir', None, 'Folder with the official archives or raw data files.')
-  flags.DEFINE_bool('download', False, 'Let tfds download the data when it is not found locally.')
+  flags.DEFINE_bool('download', True, 'Let tfds download the data when none is found locally '
+                    '(--nodownload: stay offline and fail at once, naming the files to provide).')
   flags.DEFINE_integer('seed', 0, 'Seed of initialisation, data order, augmentation, noise and '
                        'attack random starts.')
   flags.DEFINE_integer('eval_batch_size', 200, 'Evaluation batch size.')

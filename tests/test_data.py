@@ -1,8 +1,10 @@
 """Data input: offline tfds route, raw readers on real and synthetic files, batching."""
 
+import dataclasses
 import os
 import pickle
 import shutil
+import socket
 import threading
 import time
 
@@ -222,3 +224,25 @@ def test_eval_batches_cover_first_n_in_order():
   got = list(eval_batches(split, get_spec('cifar10'), batch_size=8, num_examples=20))
   assert [len(l) for _, l in got] == [8, 8, 4]
   np.testing.assert_array_equal(np.concatenate([l for _, l in got]), split.labels[:20])
+
+
+def test_download_check_fails_fast_with_one_line_offline(monkeypatch):
+  """Downloading is the default; offline it stops within its timeout, naming what to
+  provide, also when the name lookup hangs."""
+  spec = dataclasses.replace(get_spec('mnist'), download_host='127.0.0.1')  # nothing on 443
+  with pytest.raises(UserError, match='127.0.0.1 is unreachable.*--nodownload'):
+    loader._check_network(spec, timeout=5.0)
+  monkeypatch.setattr(socket, 'create_connection', lambda *a, **k: time.sleep(30))
+  start = time.monotonic()
+  with pytest.raises(UserError, match=r'no answer within 0.5 s'):
+    loader._check_network(spec, timeout=0.5)
+  assert time.monotonic() - start < 5
+
+
+def test_nodownload_names_the_files_and_writes_nothing(tmp_path):
+  empty = tmp_path / 'empty'
+  empty.mkdir()
+  with pytest.raises(UserError, match='t10k-images-idx3-ubyte.gz.*downloading is off'):
+    loader.load_split('mnist', 'test', data_dir=str(tmp_path / 'tfds'), manual_dir=str(empty),
+                      download=False)
+  assert sorted(p.name for p in tmp_path.iterdir()) == ['empty']

@@ -74,8 +74,8 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   run_main(eval_main, args)
   assert [a['seconds'] for a in _results(out)['attacks']] == mtime_before
   # Another attack on the same examples is added; earlier results are kept, not redone.
-  run_main(eval_main, [a for a in args if not a.startswith(('--suite', '--attacks'))] +
-              ['--suite=', '--attacks=extra_fgsm:steps=1,step=0.3,rand=false'])
+  run_main(eval_main, [a for a in args if not a.startswith(('--suite', '--attacks', '--blackbox'))]
+           + ['--suite=', '--attacks=extra_fgsm:steps=1,step=0.3,rand=false'])
   extended = _results(out)
   assert [a['name'] for a in extended['attacks']][:2] == ['clean', 'extra_fgsm']
   assert {a['name'] for a in extended['attacks']} == set(names) | {'extra_fgsm'}
@@ -94,7 +94,7 @@ def test_natural_model_falls_to_zero_under_pgd(two_models, tfds_mnist_dir, tmp_p
                           '--attacks=pgd40:steps=40'])
   by_name = {a['name']: a for a in _results(out)['attacks']}
   assert by_name['pgd40']['accuracy'] < 0.05
-  assert by_name['unbounded_pgd200_step0.01_epsinf']['accuracy'] == 0.0
+  assert by_name['unbounded_pgd200_step0.008_eps1']['accuracy'] == 0.0
 
 
 def test_attack_spec_defaults_follow_the_dataset():
@@ -322,8 +322,8 @@ def test_unbounded_attacks_never_enter_a_worst_case(two_models, tfds_mnist_dir, 
                        '--attacks=pgd5:steps=5'])
   doc = _results(out)
   by_name = {a['name']: a for a in doc['attacks']}
-  assert by_name['unbounded_pgd200_step0.01_epsinf']['threat'] == 'sanity'
-  assert by_name['unbounded_pgd200_step0.01_epsinf']['accuracy'] == 0.0
+  assert by_name['unbounded_pgd200_step0.008_eps1']['threat'] == 'sanity'
+  assert by_name['unbounded_pgd200_step0.008_eps1']['accuracy'] == 0.0
   for case in doc['worst_case']:
     assert case['over'] == ['pgd5'] and case['accuracy'] == pytest.approx(
         by_name['pgd5']['accuracy'] if by_name['clean']['correct'] == '1' * 30 else case['accuracy'])
@@ -400,3 +400,36 @@ def test_bfloat16_gradients_are_recorded_and_never_mistaken_for_float32(two_mode
   run_main(eval_main, args + ['--attack_precision=bfloat16', '--early_stop'])  # confirmed stops
   both = {a['name']: a for a in _results(out)['attacks']}['pgd40_xent']['config']
   assert both['precision'] == 'bfloat16' and both['early_stop'] is True
+
+
+def test_table9_sweep_is_the_papers_pattern_in_mnist_units():
+  """Steps as the paper's; step sizes 2/255, 3/255, 4/255 of the range; epsilons the same
+  fraction of the way from the budget to the whole range: (50 - 8) / 247 of 0.7 above 0.3
+  is 0.419 for the first, and the last covers the whole range (a sanity check)."""
+  sweep = get_spec('mnist').paper_suites.unbounded_sweep
+  assert [k for k, _, _ in sweep] == [30, 40, 50, 50, 100, 200]
+  assert [s for _, s, _ in sweep] == [0.008, 0.008, 0.012, 0.016, 0.016, 0.008]
+  assert [e for _, _, e in sweep] == [0.42, 0.45, 0.56, 0.7, 0.7, 1.0]
+  assert get_spec('mnist').paper_suites.steps_sweep == (20, 40, 100, 400, 1000)
+
+
+@needs_mnist
+def test_restarts_chain_reports_the_accuracy_after_each_restart(two_models, tfds_mnist_dir,
+                                                                tmp_path):
+  """Table 10 from one chain: restart r attacks only what restarts 1..r-1 left, so accuracy
+  never rises along it; restart 1 is the paper's PGD-40 on xent itself (same seed stream),
+  and each later restart draws its own random start (recorded as its stream)."""
+  out = str(tmp_path / 'eval')
+  run_main(eval_main, [f'--model_dir={two_models["ls"]}', f'--data_dir={tfds_mnist_dir}',
+                       '--num_examples=60', '--suite=paper_whitebox,restarts',
+                       '--epsilon=0.1', f'--output_dir={out}'])
+  by_name = {a['name']: a for a in _results(out)['attacks']}
+  chain = [by_name[f'pgd40_xent_restart{r}'] for r in range(1, 10)]
+  assert all(a['chain'] == 'restarts' for a in chain)
+  assert chain[0]['correct'] == by_name['pgd40_xent']['correct']
+  assert 'stream' not in chain[0]['config'] and chain[8]['config']['stream'] == 8
+  accuracies = [a['accuracy'] for a in chain]
+  assert accuracies[0] > 0.05  # at eps 0.1 the chain has points left to attack
+  assert accuracies == sorted(accuracies, reverse=True)
+  for earlier, later in zip(chain, chain[1:]):  # a point lost stays lost
+    assert all(l <= e for e, l in zip(earlier['correct'], later['correct']))

@@ -74,7 +74,7 @@ class TrainConfig:
   precision: str = 'float32'  # PRECISIONS; the exported model is always float32
   data_dir: Optional[str] = None
   manual_dir: Optional[str] = None
-  download: bool = False
+  download: bool = True  # tfds may fetch missing data (--nodownload: offline)
   checkpoint_every: int = 1000
   keep_checkpoints: int = 3
   log_every: int = 100
