@@ -174,3 +174,25 @@ def test_wong_recipe_section_equals_its_evidence():
   assert found(rows['worst of the two per example']) == [_pct(worst['accuracy'], 2)]
   black = rows['black-box from the natural model: FGSM-CW / PGD-40 xent / PGD-40 CW, all 10,000']
   assert found(black) == [_pct(accuracies[n], 2) for n in ('bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw')]
+
+
+def test_cost_robustness_table_on_the_page_is_the_generated_one():
+  text = open(AT_PAGE).read()
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
+                         'cost_robustness.md')) as f:
+    generated = [l for l in f.read().splitlines() if l.startswith('|')]
+  start = text.index(generated[0])
+  assert text[start:].splitlines()[:len(generated)] == generated
+
+
+def test_tables_9_and_11_on_the_results_page_equal_their_evidence():
+  text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')).read()
+  text = text[text.index("## The paper's own checks (Tables 9-11) on MNIST"):]
+  accuracies = _accuracies(_results(os.path.join(SHIPPED, 'beta2_sigma0.5'),
+                                    'steps_unbounded_first1000'))
+  steps = next(r for r in _table(text, '| PGD steps |') if r[0].startswith('ours'))
+  assert [c.split('%')[0] for c in steps[1:]] == [
+      _pct(accuracies[f'pgd{k}_cw'], 1) for k in (20, 40, 100, 400, 1000)]
+  unbounded = next(r for r in _table(text, '| steps, step, epsilon') if r[0] == 'ours')
+  names = [n for n in accuracies if n.startswith('unbounded_')]  # the sweep's order
+  assert [c.split('%')[0] for c in unbounded[1:]] == [_pct(accuracies[n], 1) for n in names]
