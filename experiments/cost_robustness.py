@@ -142,8 +142,11 @@ def figure(rows, path):
   """Accuracy against passes per training image (log x): AutoAttack filled, PGD-40 (the
   better of xent and CW for the attacker, i.e. the lower) hollow, with 95% intervals."""
   fig, ax = plt.subplots(figsize=(7.5, 4.6))
+  costs = [round(row['cost']['passes_per_training_image'], 6) for row in rows]
   for i, row in enumerate(rows):
-    x = row['cost']['passes_per_training_image']
+    # Models of equal cost side by side (a few percent apart on the log axis), not on top.
+    same = [j for j, c in enumerate(costs) if c == costs[i]]
+    x = costs[i] * 1.035 ** (same.index(i) - (len(same) - 1) / 2)
     color = f'C{i % 10}'
     pgd = min((row['pgd40_xent'], row['pgd40_cw']), key=lambda e: e['accuracy'])
     for entry, marker, face in ((row['autoattack'], 'o', color), (pgd, 's', 'none')):
@@ -152,7 +155,12 @@ def figure(rows, path):
       ax.errorbar([x], [y], yerr=[[max(0.0, y - 100 * low)], [max(0.0, 100 * high - y)]], fmt=marker, color=color,
                   mfc=face, capsize=3, label=row['label'] if marker == 'o' else None)
   ax.set_xscale('log')
-  ax.set_xlabel('training cost: forward-backward passes per training image (log)')
+  ticks = [t for t in (5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+           if min(costs) / 2 <= t <= max(costs) * 2]
+  ax.set_xticks(ticks, [str(t) for t in ticks])
+  ax.minorticks_off()
+  ax.set_xlabel('training cost: forward-backward passes per training image (log; equal costs '
+                'side by side)')
   ax.set_ylabel('robust accuracy at eps 0.3 (%)')
   ax.set_title('MNIST: robustness against training cost\n(filled: AutoAttack; hollow: '
                'PGD-40, the lower of xent and CW)', fontsize=10)
