@@ -196,3 +196,26 @@ def test_tables_9_and_11_on_the_results_page_equal_their_evidence():
   unbounded = next(r for r in _table(text, '| steps, step, epsilon') if r[0] == 'ours')
   names = [n for n in accuracies if n.startswith('unbounded_')]  # the sweep's order
   assert [c.split('%')[0] for c in unbounded[1:]] == [_pct(accuracies[n], 1) for n in names]
+
+
+def test_mimicry_table_equals_the_diagnostics():
+  text = open(AT_PAGE).read()
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
+                         'diagnostics', 'diagnostics.json')) as f:
+    models = json.load(f)['models']
+  labels = ['natural', 'alpha0.95_sigma0.3', 'sigma0.5', 'beta2_sigma0.5', 'beta0.5_sigma0.5',
+            'fast_fgsm_rs', 'fast_fgsm_rs_cyclic']
+  rows = _table(text, '| model | clean | robust by Eq. 4 |')
+  assert len(rows) == len(labels)
+  for label, row in zip(labels, rows):
+    m = models[label]
+    cells = [c.strip('*') for c in row[1:8]]
+    assert cells[0] == f'{_pct(m["clean_accuracy"], 1)}%'
+    assert cells[1] == f'{_pct(m["table1"]["predicted_accuracy"], 1)}%'
+    assert cells[2] == f'{m["summary"]["epsilon_L"]["median"]:.3f}'
+    assert cells[3] == f'{m["summary"]["logit_gap"]["median"]:.2f}'
+    assert cells[4] == f'{m["summary"]["gradient_gap"]["median"]:.3g}'
+    assert cells[5] == (f'{_pct(m["table1"]["fgsm_xent_accuracy"], 1)}% / '
+                        f'{_pct(m["table1"]["fgsm_cw_accuracy"], 1)}%')
+    inactive = m['inactive_penultimate_by_threshold']
+    assert cells[6] == f'{inactive["1e-06"]} / {inactive["0.01"]}'
