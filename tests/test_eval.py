@@ -243,7 +243,8 @@ def test_diagnose_end_to_end(two_models, tfds_mnist_dir, tmp_path):
     assert 0 <= model['table1']['predicted_accuracy'] <= 1
     assert model['penultimate_neurons'] == 1024
   pngs = sorted(p.name for p in out.glob('*.png'))
-  assert 'histograms.png' in pngs and 'penultimate_activity.png' in pngs and len(pngs) == 6
+  assert {'histograms.png', 'penultimate_activity.png', 'logit_activity.png',
+          'inactive_by_threshold.png'} <= set(pngs) and len(pngs) == 8  # + 2 x 2 landscapes
   assert all((out / p).stat().st_size > 10000 for p in pngs)
 
 
