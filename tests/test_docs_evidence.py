@@ -219,3 +219,11 @@ def test_mimicry_table_equals_the_diagnostics():
                         f'{_pct(m["table1"]["fgsm_cw_accuracy"], 1)}%')
     inactive = m['inactive_penultimate_by_threshold']
     assert cells[6] == f'{inactive["1e-06"]} / {inactive["0.01"]}'
+
+
+def test_table_10_on_the_results_page_equals_its_evidence():
+  text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')).read()
+  accuracies = _accuracies(_results(os.path.join(SHIPPED, 'beta2_sigma0.5'), 'restarts_all'))
+  row = next(r for r in _table(text, '| restarts |') if r[0].startswith('ours'))
+  assert [c.split('%')[0] for c in row[1:]] == [
+      _pct(accuracies[f'pgd40_xent_restart{r}'], 2) for r in range(1, 10)]
