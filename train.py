@@ -112,6 +112,18 @@ def config_from_flags():
   return validate(TrainConfig(**values).resolved())
 
 
+def config_from_flagfile(path):
+  """The resolved, validated TrainConfig a flagfile alone gives (nested flagfiles are read
+  relative to the working directory, the repository's root), leaving the process's parsed
+  flags as they were."""
+  from absl.testing import flagsaver  # pylint: disable=g-import-not-at-top
+  define_train_flags()
+  with flagsaver.flagsaver():
+    FLAGS.unparse_flags()
+    FLAGS(['train.py', f'--flagfile={path}'])
+    return config_from_flags()
+
+
 def main(argv, data_override=None):
   """Entry point; returns the final metrics. `data_override` (a training.loop.TrainData)
   lets tests and drivers use other data."""

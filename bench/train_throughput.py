@@ -17,28 +17,21 @@ input; the weights' gradients are not taken); PGD-k adversarial training k * 2F 
 Prints a Markdown table (paste into docs/benchmarks.md) and writes --output JSON.
 """
 
-import dataclasses
 import os
 import statistics
-import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
-import numpy as np
 import tensorflow as tf
 
-from data_input.specs import get_spec
 from bench.idle import BenchRun
 from bench.idle import define_idle_flag
 from bench.peaks import matmul_peak
-from madry_compat import build_model
-from madry_compat.flops import forward_flops
+from bench.step_timing import step_bench
 from run_support.atomic_io import write_json_atomic
 from training.config import TrainConfig
-from training.step import make_train_step
-from training.optimization import build_optimizer
 
 flags.DEFINE_list('datasets', ['mnist', 'cifar10'], 'Which models to benchmark.')
 flags.DEFINE_integer('repeats', 5, 'Timed repeats per method; medians are reported.')
@@ -64,46 +57,10 @@ METHODS = {  # name -> (TrainConfig overrides per dataset family)
 }
 
 
-@dataclasses.dataclass
-class Bench:
-  label: str
-  dataset: str
-  step: object
-  batch: tuple
-  batch_size: int
-  flops_per_image: float
-  steps_per_repeat: int = 1
-  rates: list = dataclasses.field(default_factory=list)
-
-  def time_once(self):
-    start = time.perf_counter()
-    for _ in range(self.steps_per_repeat):
-      out = self.step(*self.batch)
-    float(out['total_loss'])
-    self.rates.append(self.steps_per_repeat * self.batch_size / (time.perf_counter() - start))
-
-
 def _make(dataset, label, overrides, xla=False):
-  spec = get_spec(dataset)
   cfg = TrainConfig(dataset=dataset, depth=FLAGS.cifar_depth, width=FLAGS.cifar_width,
                     jit_compile=xla, model_dir='unused', **overrides).resolved()
-  model = build_model(dataset, cfg.depth, cfg.width, cfg.weight_decay, spec.num_classes,
-                      cfg.precision)
-  optimizer = build_optimizer(cfg)
-  optimizer.build(model.trainable_variables)
-  step = make_train_step(model, optimizer, spec, cfg)
-  rng = np.random.default_rng(0)
-  images = tf.constant(rng.random((cfg.batch_size, *spec.image_shape), np.float32) * spec.pixel_max)
-  labels = tf.constant(rng.integers(0, spec.num_classes, cfg.batch_size), tf.int64)
-  f = forward_flops(model)
-  per_image = 3 * f + (2 * f * cfg.adv_steps if cfg.adv_train else 0)
-  bench = Bench(label + (' (XLA)' if xla else ''), dataset, step, (images, labels),
-                cfg.batch_size, per_image)
-  bench.step(*bench.batch)  # trace and warm up
-  start = time.perf_counter()
-  float(bench.step(*bench.batch)['total_loss'])
-  bench.steps_per_repeat = max(1, int(FLAGS.seconds / (time.perf_counter() - start)))
-  return bench, cfg, f
+  return step_bench(cfg, label + (' (XLA)' if xla else ''), FLAGS.seconds), cfg
 
 
 def main(argv):
@@ -115,9 +72,9 @@ def main(argv):
   for dataset in FLAGS.datasets:
     family = 'mnist' if dataset == 'mnist' else 'cifar'
     for label, overrides in METHODS.items():
-      bench, cfg, f = _make(dataset, label, overrides[family])
+      bench, cfg = _make(dataset, label, overrides[family])
       benches.append(bench)
-      models[dataset] = dict(forward_flops=f, batch_size=cfg.batch_size,
+      models[dataset] = dict(forward_flops=bench.forward_flops, batch_size=cfg.batch_size,
                              adv_steps=cfg.adv_steps, depth=cfg.depth, width=cfg.width)
     if FLAGS.xla:
       benches.append(_make(dataset, 'natural', {}, xla=True)[0])

@@ -42,6 +42,7 @@ class PaperSuites:
   blackbox: tuple             # (name, steps (0: FGSM), random start, loss), in table order
   steps_sweep: tuple          # Table 11: PGD-on-CW step counts
   unbounded_sweep: tuple      # Table 9: (steps, step size, epsilon) of the sanity sweep
+  results_file: str = None    # the paper's numbers, configs/paper_results/<file> (None: none)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,7 @@ class DatasetSpec:
   # Madry's training adversary (config.json; the paper counts CIFAR's as 7 steps).
   madry_train_attack: AttackBudget
   landscape_extent: float   # diagnose.py's loss-landscape half-width (Figures 5, 9: 10 on CIFAR)
+  curve_epsilons: tuple     # robustness-vs-epsilon curves' points besides the paper's epsilon
 
   def epsilon_label(self, epsilon):
     """How the field writes epsilon: '0.3' on MNIST, '8/255' on CIFAR's [0, 255] scale."""
@@ -123,8 +125,9 @@ SPECS = {
             # Tables 2/6: FGSM on CW, and PGD-40, from the natural model
             blackbox=(('bb_fgsm_cw', 0, False, 'cw'), ('bb_pgd40_xent', 40, True, 'xent'),
                       ('bb_pgd40_cw', 40, True, 'cw')),
-            steps_sweep=_STEPS_SWEEP, unbounded_sweep=_unbounded_for(1.0, _MNIST_PGD.epsilon)),
-        madry_train_attack=_MNIST_PGD, landscape_extent=0.4),
+            steps_sweep=_STEPS_SWEEP, unbounded_sweep=_unbounded_for(1.0, _MNIST_PGD.epsilon),
+            results_file='mnist_table6.json'),
+        madry_train_attack=_MNIST_PGD, landscape_extent=0.4, curve_epsilons=(0.1, 0.2, 0.4)),
     'cifar10': DatasetSpec(
         name='cifar10', image_shape=(32, 32, 3), num_classes=10, pixel_max=255.0,
         split_sizes={'train': 50000, 'test': 10000}, tfds_name='cifar10',
@@ -134,8 +137,9 @@ SPECS = {
         paper_suites=PaperSuites(  # Tables 3/7 add FGSM without random start
             whitebox_steps=(20,), whitebox_losses=('xent', 'cw'), whitebox_fgsm=True,
             blackbox=_CIFAR_BLACKBOX, steps_sweep=_STEPS_SWEEP,
-            unbounded_sweep=_CIFAR_UNBOUNDED),
-        madry_train_attack=_CIFAR_TRAIN_PGD, landscape_extent=10.0),
+            unbounded_sweep=_CIFAR_UNBOUNDED, results_file='cifar10_table3.json'),
+        madry_train_attack=_CIFAR_TRAIN_PGD, landscape_extent=10.0,
+        curve_epsilons=(2.0, 4.0, 16.0)),
     'cifar100': DatasetSpec(
         name='cifar100', image_shape=(32, 32, 3), num_classes=100, pixel_max=255.0,
         split_sizes={'train': 50000, 'test': 10000}, tfds_name='cifar100',
@@ -146,7 +150,8 @@ SPECS = {
             whitebox_steps=(7, 20, 100, 200), whitebox_losses=('xent',), whitebox_fgsm=False,
             blackbox=_CIFAR_BLACKBOX, steps_sweep=_STEPS_SWEEP,
             unbounded_sweep=_CIFAR_UNBOUNDED),
-        madry_train_attack=_CIFAR_TRAIN_PGD, landscape_extent=10.0),
+        madry_train_attack=_CIFAR_TRAIN_PGD, landscape_extent=10.0,
+        curve_epsilons=(2.0, 4.0, 16.0)),
 }
 
 

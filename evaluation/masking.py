@@ -24,9 +24,9 @@ def masking_warnings(results, zero_grad_share, data_range):
   warnings += _best_transfer_beats_white_box(white, black)
   warnings += _pgd_overstates(white)
   warnings += _score_based_beats_gradients(white)
-  for fgsm in (r for r in white if r.config.get('steps') == 1 and
-               r.config.get('method', 'pgd') == 'pgd'):
-    for pgd in white:
+  is_pgd = lambda r: r.config.get('method', 'pgd') == 'pgd'  # APGD-T, FAB, Square have no loss
+  for fgsm in (r for r in white if r.config.get('steps') == 1 and is_pgd(r)):
+    for pgd in (r for r in white if is_pgd(r)):
       if (pgd.config.get('steps', 1) > 1 and pgd.config['loss'] == fgsm.config['loss'] and
           pgd.config['epsilon'] == fgsm.config['epsilon'] and
           fgsm.accuracy < pgd.accuracy - _TOLERANCE):

@@ -1,8 +1,9 @@
-"""What robustness costs: for each trained MNIST model, its training cost (forward-backward
-passes per training image, and the wall time its run recorded) against its accuracy under
-the standard AutoAttack and the paper's PGD-40 (xent and CW) on the same test images, each
-with its 95% interval. Reads what eval.py stored; computes nothing itself, and refuses
-results measured on other images than the first model's.
+"""What robustness costs: for each trained model of one dataset, its training cost
+(forward-backward passes per training image, and the wall time its run recorded) against its
+accuracy under the standard AutoAttack and the paper's white-box PGD (PGD-40 on MNIST,
+PGD-20 on CIFAR; xent and CW) on the same test images, each with its 95% interval. Reads
+what eval.py stored; computes nothing itself, and refuses results measured on other images
+than the first model's, or models of another dataset.
 
   python -m experiments.cost_robustness \
       --models=natural=models/mnist/natural,fast_fgsm_rs=models/mnist/fast_fgsm_rs \
@@ -24,6 +25,7 @@ import matplotlib
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
+from data_input.specs import get_spec
 from evaluation.intervals import format_interval
 from evaluation.intervals import wilson_interval
 from run_support import cli
@@ -35,11 +37,15 @@ from training.config import TrainConfig
 FLAGS = flags.FLAGS
 REPORT_JSON, REPORT_MD, FIGURE_PNG = 'cost_robustness.json', 'cost_robustness.md', 'cost_robustness.png'
 FINAL_METRICS, RESULTS_JSON = 'final_metrics.json', 'results.json'
-# The accuracies read from results.json: (key in the report, attack name or None for
-# AutoAttack's final robust accuracy, label).
-MEASURES = (('autoattack', None, 'AutoAttack (standard)'),
-            ('pgd40_xent', 'pgd40_xent', 'PGD-40 xent'),
-            ('pgd40_cw', 'pgd40_cw', 'PGD-40 CW'))
+
+
+def measures(spec):
+  """The accuracies read from results.json: (key in the report, attack name or None for
+  AutoAttack's final robust accuracy, label); the PGD is the paper's white-box one."""
+  k = spec.paper_attack.steps
+  return (('autoattack', None, 'AutoAttack (standard)'),
+          (f'pgd{k}_xent', f'pgd{k}_xent', f'PGD-{k} xent'),
+          (f'pgd{k}_cw', f'pgd{k}_cw', f'PGD-{k} CW'))
 
 
 def define_flags():
@@ -48,6 +54,8 @@ def define_flags():
   flags.DEFINE_string('results_subdir', 'eval/first1000', 'Where in each folder eval.py '
                       'wrote the results to read.')
   flags.DEFINE_string('output', None, 'Folder for the table, JSON and figure.')
+  flags.DEFINE_string('title', None, 'The figure\'s title (default: the dataset\'s name); '
+                      'say PROXY there for a study at a scale not the paper\'s.')
   flags.mark_flags_as_required(['models', 'output'])
 
 
@@ -94,43 +102,49 @@ def model_row(label, folder, subdir):
   if results['model'].get('global_step') not in (None, metrics['global_step']):
     raise UserError(f'{results_path} measured step {results["model"]["global_step"]}, but '
                     f'{folder} holds step {metrics["global_step"]}')
-  row = {'label': label, 'folder': folder, 'results': results_path,
+  dataset = metrics['config']['dataset']
+  row = {'label': label, 'folder': folder, 'results': results_path, 'dataset': dataset,
          'model': results['model'], 'examples': results['examples'],
          'cost': training_cost(metrics)}
   correct, n = round(results['clean_acc'] * results['n_examples']), results['n_examples']
   row['clean'] = {'correct': correct, 'n': n}
-  for key, attack_name, _ in MEASURES:
+  for key, attack_name, _ in measures(get_spec(dataset)):
     found = _accuracy(results, attack_name)
     if found is None:
       raise UserError(f'{results_path} has no {key} result: evaluate with '
                       '--suite=paper_whitebox,autoattack')
     row[key] = {'correct': found[0], 'n': found[1]}
-  for entry in [row['clean']] + [row[key] for key, _, _ in MEASURES]:
+  for entry in [row['clean']] + [row[key] for key, _, _ in measures(get_spec(dataset))]:
     entry['accuracy'] = entry['correct'] / entry['n']
     entry['interval95'] = list(wilson_interval(entry['correct'], entry['n']))
   return row
 
 
 def check_same_images(rows):
-  """Every number must come from the same images: refuse any other set."""
+  """Every number must come from the same images of one dataset: refuse any other set."""
   first = rows[0]['examples']
   for row in rows[1:]:
+    if row['dataset'] != rows[0]['dataset']:
+      raise UserError(f'{row["folder"]} is a {row["dataset"]} model, {rows[0]["folder"]} a '
+                      f'{rows[0]["dataset"]} one: one dataset per report')
     if row['examples'].get('sha256') != first.get('sha256'):
       raise UserError(f'{row["results"]} measured {row["examples"].get("which")} of '
                       f'{row["examples"].get("source")}, not the images of '
                       f'{rows[0]["results"]} ({first.get("which")} of {first.get("source")})')
 
 
-def markdown_table(rows):
+def markdown_table(rows, spec):
   examples = rows[0]['examples']
+  _, xent, cw = measures(spec)
   lines = [f'On the {examples["which"]} of {examples["source"]} (SHA-256 '
-           f'{examples["sha256"][:12]}...), eps 0.3; 95% Wilson intervals.', '',
+           f'{examples["sha256"][:12]}...), eps {spec.epsilon_label(spec.paper_attack.epsilon)}; '
+           '95% Wilson intervals.', '',
            '| model | steps x batch | passes per training image | recorded training wall time '
-           '| clean | PGD-40 xent | PGD-40 CW | AutoAttack |', '|---|---|---|---|---|---|---|---|']
+           f'| clean | {xent[2]} | {cw[2]} | AutoAttack |', '|---|---|---|---|---|---|---|---|']
   for row in rows:
     cost = row['cost']
     cells = [format_interval(row[k]['correct'], row[k]['n'])
-             for k in ('clean', 'pgd40_xent', 'pgd40_cw', 'autoattack')]
+             for k in ('clean', xent[0], cw[0], 'autoattack')]
     lines.append(f'| {row["label"]} | {cost["steps"]:,} x {cost["batch_size"]} | '
                  f'{cost["passes_per_training_image"]:.0f} ({cost["epochs"]:.1f} epochs x '
                  f'{cost["passes_per_example_step"]}) | {cost["train_seconds"] / 3600:.2f} h '
@@ -138,9 +152,10 @@ def markdown_table(rows):
   return '\n'.join(lines) + '\n'
 
 
-def figure(rows, path):
-  """Accuracy against passes per training image (log x): AutoAttack filled, PGD-40 (the
-  better of xent and CW for the attacker, i.e. the lower) hollow, with 95% intervals."""
+def figure(rows, spec, title, path):
+  """Accuracy against passes per training image (log x): AutoAttack filled, the paper's PGD
+  (the better of xent and CW for the attacker, i.e. the lower) hollow, with 95% intervals."""
+  _, xent, cw = measures(spec)
   fig, ax = plt.subplots(figsize=(7.5, 4.6))
   costs = [round(row['cost']['passes_per_training_image'], 6) for row in rows]
   for i, row in enumerate(rows):
@@ -148,7 +163,7 @@ def figure(rows, path):
     same = [j for j, c in enumerate(costs) if c == costs[i]]
     x = costs[i] * 1.035 ** (same.index(i) - (len(same) - 1) / 2)
     color = f'C{i % 10}'
-    pgd = min((row['pgd40_xent'], row['pgd40_cw']), key=lambda e: e['accuracy'])
+    pgd = min((row[xent[0]], row[cw[0]]), key=lambda e: e['accuracy'])
     for entry, marker, face in ((row['autoattack'], 'o', color), (pgd, 's', 'none')):
       low, high = entry['interval95']
       y = 100 * entry['accuracy']
@@ -161,9 +176,9 @@ def figure(rows, path):
   ax.minorticks_off()
   ax.set_xlabel('training cost: forward-backward passes per training image (log; equal costs '
                 'side by side)')
-  ax.set_ylabel('robust accuracy at eps 0.3 (%)')
-  ax.set_title('MNIST: robustness against training cost\n(filled: AutoAttack; hollow: '
-               'PGD-40, the lower of xent and CW)', fontsize=10)
+  ax.set_ylabel(f'robust accuracy at eps {spec.epsilon_label(spec.paper_attack.epsilon)} (%)')
+  ax.set_title(f'{title}: robustness against training cost\n(filled: AutoAttack; hollow: '
+               f'PGD-{spec.paper_attack.steps}, the lower of xent and CW)', fontsize=10)
   ax.set_ylim(-3, 103)
   ax.grid(alpha=0.3)
   ax.legend(fontsize=8, loc='center left', bbox_to_anchor=(1.0, 0.5))
@@ -182,11 +197,12 @@ def main(argv):
       raise UserError(f'--models: expected label=folder, got {item!r}')
     rows.append(model_row(label, folder, FLAGS.results_subdir))
   check_same_images(rows)
+  spec = get_spec(rows[0]['dataset'])
   os.makedirs(FLAGS.output, exist_ok=True)
   write_json_atomic(os.path.join(FLAGS.output, REPORT_JSON),
-                    {'results_subdir': FLAGS.results_subdir, 'rows': rows})
-  write_text_atomic(os.path.join(FLAGS.output, REPORT_MD), markdown_table(rows))
-  figure(rows, os.path.join(FLAGS.output, FIGURE_PNG))
+                    {'results_subdir': FLAGS.results_subdir, 'dataset': spec.name, 'rows': rows})
+  write_text_atomic(os.path.join(FLAGS.output, REPORT_MD), markdown_table(rows, spec))
+  figure(rows, spec, FLAGS.title or spec.name.upper(), os.path.join(FLAGS.output, FIGURE_PNG))
 
 
 if __name__ == '__main__':

@@ -1,8 +1,9 @@
-"""Learning curves: clean, PGD-40 (the paper's white-box attack, xent) and FGSM (xent, no
-random start) accuracy on the first N test images at every saved checkpoint of one or more
-training runs, as JSON and one figure per metric with every run on it. FGSM rising while
-PGD-40 collapses is the sign of catastrophic overfitting (Wong et al. 2020). A checkpoint
-is measured again only when its weights differ from those its stored point measured.
+"""Learning curves: clean, the paper's white-box PGD (PGD-40 on MNIST, PGD-20 on CIFAR; xent)
+and FGSM (xent, no random start) accuracy on the first N test images at every saved
+checkpoint of one or more training runs, as JSON and one figure per metric with every run
+on it. FGSM rising while PGD collapses is the sign of catastrophic overfitting (Wong et al.
+2020). A checkpoint is measured again only when its weights differ from those its stored
+point measured.
 
   python -m experiments.learning_curves --run_dirs=runs/mnist_paper/natural,runs/mnist_paper/sigma0.5 \
       --every=10000 --num_examples=1000 --manual_dir=../shared/data/mnist \
@@ -129,8 +130,7 @@ def main(argv):
   os.makedirs(FLAGS.output, exist_ok=True)
   path = os.path.join(FLAGS.output, CURVES_JSON)
   document = json.load(open(path)) if os.path.isfile(path) else {'runs': {}}
-  document.update(num_examples=FLAGS.num_examples,
-                  attack='PGD-40 xent, the paper budget, random start, seed 0')
+  document['num_examples'] = FLAGS.num_examples
   if not isinstance(document.get('every'), dict):  # older documents: one spacing for all
     document['every'] = {label: document.get('every') for label in document['runs']}
   for run_dir in FLAGS.run_dirs:
@@ -153,6 +153,8 @@ def main(argv):
     test = loader.load_split(spec.name, 'test', FLAGS.data_dir, FLAGS.manual_dir)
     _check_same_images(document, test.describe(FLAGS.num_examples), path)
     document['attack_configs'] = [config_record(c) for c in _attacks(spec)]
+    document['attack'] = (f'PGD-{spec.paper_attack.steps} xent, the paper budget, random start, '
+                          'seed 0')
     model = build_model(spec.name, config['depth'], config['width'], config['weight_decay'],
                         spec.num_classes)
     for step, prefix in todo.items():

@@ -1,7 +1,7 @@
-"""Is it robust? For each shipped model, on the same first N test images: the paper's PGD-40,
-the standard AutoAttack with the accuracy after each of its attacks, the transfer suite
+"""Is it robust? For each shipped model, on the same first N test images: the paper's
+white-box PGD (PGD-40 on MNIST, PGD-20 on CIFAR; xent and CW), the standard AutoAttack with the accuracy after each of its attacks, the transfer suite
 (best transfer per example) and the per-example worst case, at the paper's epsilon; then
-robust accuracy against epsilon under PGD-40, AutoAttack and the strongest transfer attack.
+robust accuracy against epsilon under that PGD, AutoAttack and the strongest transfer attack.
 Everything runs through eval.py's evaluate(), so results land (and are reused) in each
 model's eval/ folder; rerunning resumes.
 
@@ -36,12 +36,30 @@ from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
 
 FLAGS = flags.FLAGS
-PAPER_NUMBERS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             'configs', 'paper_results', 'mnist_table6.json')
+PAPER_RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             'configs', 'paper_results')
 REPORT_JSON, VERDICT_MD, CURVES_PNG = 'robustness.json', 'verdict.md', 'robustness_vs_epsilon.png'
 # The worst-case groups of a results document (evaluation/report.py) each curve follows.
-CURVES = (('white-box', 'PGD-40 (xent or CW)'), (AUTOATTACK, 'AutoAttack (standard)'),
-          ('black-box', 'strongest transfer attack'))
+CURVE_KINDS = ('white-box', AUTOATTACK, 'black-box')
+
+
+def curve_labels(spec):
+  """{worst-case group: legend label} of the curves."""
+  return {'white-box': f'PGD-{spec.paper_attack.steps} (xent or CW)',
+          AUTOATTACK: 'AutoAttack (standard)', 'black-box': 'strongest transfer attack'}
+
+
+def paper_pgd_names(spec):
+  """The paper's white-box PGD on xent and on CW, as eval.py names them."""
+  return tuple(f'pgd{spec.paper_attack.steps}_{loss}' for loss in ('xent', 'cw'))
+
+
+def paper_numbers(spec):
+  """The paper's table for the dataset ({'rows': {}} where the project has none)."""
+  if spec.paper_suites.results_file is None:
+    return {'rows': {}}
+  with open(os.path.join(PAPER_RESULTS, spec.paper_suites.results_file)) as f:
+    return json.load(f)
 
 
 def define_flags():
@@ -49,8 +67,9 @@ def define_flags():
   flags.DEFINE_list('models', None, 'name=folder of each model to judge (Madry TF1 or train.py).')
   flags.DEFINE_list('transfer_sources', None, 'As eval.py: name=folder[+folder...].')
   flags.DEFINE_integer('num_examples', 1000, 'The first N test images, for every number.')
-  flags.DEFINE_list('curve_epsilons', ['0.1', '0.2', '0.4'], 'Epsilons besides the paper\'s '
-                    'for the robustness-vs-epsilon curves.')
+  flags.DEFINE_list('curve_epsilons', None, 'Epsilons besides the paper\'s for the '
+                    'robustness-vs-epsilon curves, in the dataset\'s pixel units (default: '
+                    'the dataset\'s, data_input/specs.py: 0.1,0.2,0.4 on MNIST, 2,4,16 on CIFAR).')
   flags.DEFINE_integer('curve_num_examples', None, 'The first N test images for the curves '
                        '(default --num_examples; AutoAttack at small epsilons is slow on '
                        'robust models). Their point at the paper\'s epsilon is read from the '
@@ -104,15 +123,15 @@ def transfer_sources_for(folder, entries):
                if own not in {os.path.realpath(f) for f in folders})
 
 
-def _judge(name, folder, paper_eps):
+def _judge(name, folder, spec):
   """The verdict row of one model (at the paper's epsilon) and its curve point there."""
   sources = transfer_sources_for(folder, FLAGS.transfer_sources)
   suites = ('paper_whitebox', 'autoattack') + (('transfer',) if sources else ())
   document = _evaluate(_settings(folder, suites=suites, transfer_sources=sources))
   by_name = {a['name']: a for a in document['attacks']}
   transfer = [a for a in document['attacks'] if a['threat'] == 'black-box']
-  row = {'clean': document['clean_acc'], 'pgd40_xent': by_name['pgd40_xent']['accuracy'],
-         'pgd40_cw': by_name['pgd40_cw']['accuracy'],
+  row = {'clean': document['clean_acc'],
+         **{pgd: by_name[pgd]['accuracy'] for pgd in paper_pgd_names(spec)},
          'autoattack_after': document['autoattack']['robust_after'],
          'transfer_sources': list(sources), 'best_transfer': _worst(document, 'black-box'),
          'strongest_transfer': None, 'strongest_transfer_attack': None,
@@ -131,11 +150,11 @@ def _judge(name, folder, paper_eps):
   logging.info('%s: %s', name, row)
   n = _curve_examples()
   first = lambda entry: entry['correct'][:n].count('1') / n
-  at_paper_eps = {kind: _worst(document, kind, n) for kind, _ in CURVES}
+  at_paper_eps = {kind: _worst(document, kind, n) for kind in CURVE_KINDS}
   # The transfer curve follows the one strongest attack at every epsilon (re-crafted there).
   at_paper_eps['black-box'] = first(by_name[row['strongest_transfer']]) if transfer else None
-  curve = {'0': {kind: first(document['attacks'][0]) for kind, _ in CURVES},  # clean
-           str(paper_eps): at_paper_eps}
+  curve = {'0': {kind: first(document['attacks'][0]) for kind in CURVE_KINDS},  # clean
+           str(spec.paper_attack.epsilon): at_paper_eps}
   return row, curve
 
 
@@ -147,7 +166,7 @@ def _curve_point(folder, verdict, eps):
                     attacks=(verdict['strongest_transfer_attack'],))
   doc = _evaluate(_settings(folder, _curve_examples(), suites=('paper_whitebox', 'autoattack'),
                             epsilon=eps, **transfer))
-  return {kind: _worst(doc, kind) for kind, _ in CURVES}
+  return {kind: _worst(doc, kind) for kind in CURVE_KINDS}
 
 
 def _figure(report, spec, path):
@@ -157,14 +176,14 @@ def _figure(report, spec, path):
   for ax, name in zip(axes[0], names):
     model = report['models'][name]
     points = sorted((float(e), v) for e, v in model['curve'].items())
-    for kind, label in CURVES:
+    for kind, label in curve_labels(spec).items():
       xs = [e for e, v in points if v[kind] is not None]
       ys = [100 * v[kind] for _, v in points if v[kind] is not None]
       if len(xs) > 1:  # a model with no transfer source has no transfer curve
         ax.plot(xs, ys, marker='o', label=label)
     ax.axvline(spec.paper_attack.epsilon, color='grey', lw=0.8, ls=':')
     ax.set_title(name, fontsize=9)
-    ax.set_xlabel('epsilon (L-infinity)')
+    ax.set_xlabel(f'epsilon (L-infinity, {"[0, 255]" if spec.pixel_max == 255 else "[0, 1]"} pixels)')
     ax.grid(alpha=0.3)
   axes[0][0].set_ylabel(f'robust accuracy (%), first {report["curve_num_examples"]} test images')
   axes[0][-1].legend(fontsize=7)
@@ -173,20 +192,22 @@ def _figure(report, spec, path):
   plt.close(fig)
 
 
-def _verdict_markdown(report, paper):
+def _verdict_markdown(report, paper, spec):
   pct = lambda v: '-' if v is None else f'{100 * v:.1f}'
-  lines = ['| model | clean | paper PGD-40 xent / CW | our PGD-40 xent / CW | AutoAttack: after '
+  xent, cw = paper_pgd_names(spec)
+  pgd = f'PGD-{spec.paper_attack.steps}'
+  lines = [f'| model | clean | paper {pgd} xent / CW | our {pgd} xent / CW | AutoAttack: after '
            'APGD-CE / APGD-T / FAB-T / Square | best transfer (strongest attack) | worst case |',
            '|---|---|---|---|---|---|---|']
   for name, model in report['models'].items():
     v = model['verdict']
     p = paper['rows'].get(name)
-    paper_cell = f'{p["pgd40_xent"]:.1f} / {p["pgd40_cw"]:.1f}' if p else '-'
+    paper_cell = f'{p[xent]:.1f} / {p[cw]:.1f}' if p else '-'
     chain = ' / '.join(pct(x) for x in v['autoattack_after'].values())
     transfer = (f'{pct(v["best_transfer"])} ({v["strongest_transfer"]})'
                 if v['strongest_transfer'] else '- (no source other than itself)')
-    lines.append(f'| {name} | {pct(v["clean"])} | {paper_cell} | {pct(v["pgd40_xent"])} / '
-                 f'{pct(v["pgd40_cw"])} | {chain} | {transfer} | **{pct(v["worst_case"])}** |')
+    lines.append(f'| {name} | {pct(v["clean"])} | {paper_cell} | {pct(v[xent])} / '
+                 f'{pct(v[cw])} | {chain} | {transfer} | **{pct(v["worst_case"])}** |')
   return '\n'.join(lines) + '\n'
 
 
@@ -199,7 +220,8 @@ def main(argv):
     raise UserError('--models takes one folder per name')
   parse_transfer_sources(FLAGS.transfer_sources)
   try:
-    epsilons = [float(e) for e in FLAGS.curve_epsilons]
+    epsilons = ([float(e) for e in FLAGS.curve_epsilons] if FLAGS.curve_epsilons is not None
+                else list(spec.curve_epsilons))
   except ValueError:
     raise UserError(f'--curve_epsilons must be numbers, got {FLAGS.curve_epsilons}') from None
   if any(not 0 < e < spec.pixel_max for e in epsilons):
@@ -214,13 +236,11 @@ def main(argv):
   report_path = os.path.join(FLAGS.output, REPORT_JSON)
   # Every model's verdict first (the table), then the costlier curves at the other epsilons.
   for name, (folder,) in models.items():
-    verdict, curve = _judge(name, folder, spec.paper_attack.epsilon)
+    verdict, curve = _judge(name, folder, spec)
     report['models'][name] = {'folder': folder, 'verdict': verdict, 'curve': curve}
     write_json_atomic(report_path, report)
-  with open(PAPER_NUMBERS) as f:
-    paper = json.load(f)
   with open(os.path.join(FLAGS.output, VERDICT_MD), 'w') as f:
-    f.write(_verdict_markdown(report, paper))
+    f.write(_verdict_markdown(report, paper_numbers(spec), spec))
   figure = os.path.join(FLAGS.output, CURVES_PNG)
   _figure(report, spec, figure)  # redrawn after every curve point, so a cut-off run shows its part
   for eps in epsilons:

@@ -17,8 +17,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 from absl import app  # pylint: disable=g-import-not-at-top
 from absl import flags
 
-from data_input import raw_readers
-from data_input.loader import Split
+from data_input import loader
 from data_input.specs import get_spec
 from evaluation.accuracy import clean_accuracy
 from evaluation.accuracy import make_predict_fn
@@ -37,8 +36,10 @@ CHECK_EXAMPLES = 500  # clean accuracy on the first 500 test images, in the file
 def check_accuracy(model, manual_dir, spec):
   """Clean accuracy on the first CHECK_EXAMPLES test images in the original files' order
   (read raw, so it does not depend on tfds' order)."""
-  images, labels = raw_readers.read_mnist(manual_dir, 'test')
-  split = Split(images, labels, f'raw:{manual_dir}', partial=False, file_order=True)
+  split = loader.load_split(spec.name, 'test', manual_dir=manual_dir)
+  if not split.file_order:
+    sys.exit(f'ship_model: error: {manual_dir} holds no raw {spec.name} test files (the check '
+             'is on the files\' order)')
   return clean_accuracy(make_predict_fn(model), split, spec, 250, CHECK_EXAMPLES)[0]
 
 
@@ -46,7 +47,10 @@ def define_ship_flags():
   flags.DEFINE_string('run_dir', None, 'A finished train.py folder.')
   flags.DEFINE_string('row', None, 'Name of the shipped model (folder under models/<dataset>/).')
   flags.DEFINE_string('models_dir', 'models', 'Where shipped models live.')
-  flags.DEFINE_string('manual_dir', '../shared/data/mnist', 'Raw MNIST files (file order).')
+  flags.DEFINE_string('group', None, 'Folder under --models_dir (default: the dataset\'s '
+                      'name; the CIFAR-10 subset study ships to cifar10_subset).')
+  flags.DEFINE_string('manual_dir', '../shared/data/mnist', 'The dataset\'s raw files (the '
+                      'accuracy check reads the test images in the files\' order).')
   flags.mark_flags_as_required(['run_dir', 'row'])
 
 
@@ -54,7 +58,7 @@ def main(_):
   loaded = load_model_folder(FLAGS.run_dir)
   if loaded.global_step is None:
     sys.exit(f'{FLAGS.run_dir} has no {METRICS_FILE}: is the run finished?')
-  out = os.path.join(FLAGS.models_dir, loaded.dataset, FLAGS.row)
+  out = os.path.join(FLAGS.models_dir, FLAGS.group or loaded.dataset, FLAGS.row)
   os.makedirs(out, exist_ok=True)
   save_madry_checkpoint(loaded.model, os.path.join(out, f'checkpoint-{loaded.global_step}'),
                         loaded.global_step)

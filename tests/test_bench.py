@@ -106,3 +106,17 @@ def test_step_breakdown_compares_the_same_network_with_keras_convs():
   assert [type(l).__name__ for l in ours.layers if 'conv' in l.name] == ['BiasAddConv2D'] * 2
   x = np.random.default_rng(0).random((4, 28, 28, 1), np.float32)
   np.testing.assert_allclose(twin(x).numpy(), ours(x).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_wrn_budget_counts_each_rows_images_at_its_step_kinds_speed(monkeypatch):
+  from bench import wrn_budget  # pylint: disable=g-import-not-at-top
+  from training.config import TrainConfig  # pylint: disable=g-import-not-at-top
+  monkeypatch.chdir(REPO_ROOT)
+  rows = wrn_budget.study_rows('configs/cifar10_subset')
+  kinds = {name: wrn_budget.step_kind(cfg) for name, cfg in rows.items()}
+  assert kinds['madry_adv_pgd7'] == 'PGD-7' and kinds['fast_fgsm_rs'] == 'PGD-1'
+  assert kinds['alpha0.95_sigma20'] == kinds['natural'] == 'natural-cost'
+  # By hand: two rows of 3,600 steps x 100 images, at 100 and 50 images/s: 1 h + 2 h.
+  two = {'a': TrainConfig(train_steps=3600, batch_size=100),
+         'b': TrainConfig(train_steps=3600, batch_size=100, adv_train=True, adv_steps=7)}
+  assert wrn_budget.study_hours(two, {'natural-cost': 100.0, 'PGD-7': 50.0}) == pytest.approx(3.0)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from attacks import APGDConfig
+from attacks import APGDTConfig
 from attacks import PGDConfig
 from attacks import config_record
 from data_input.specs import get_spec
@@ -172,6 +173,14 @@ def test_masking_alarms():
   assert masking_warnings([_result('pgd40', 0.43), apgd(0.40)], 0.0, data_range=1.0) == []
   overstated = masking_warnings([_result('pgd40', 0.43), apgd(0.014)], 0.0, data_range=1.0)
   assert len(overstated) == 1 and 'overstates robustness' in overstated[0]
+  # CIFAR's paper suite has FGSM beside AutoAttack, whose APGD-T optimizes no named loss: FGSM
+  # is held against the PGDs only.
+  apgd_t = AttackResult('aa_apgd_t', 'white-box', 'autoattack', '',
+                        config_record(APGDTConfig(name='aa_apgd_t', epsilon=0.3)),
+                        np.arange(100) < 40, 1.0, {'ok': True})
+  fgsm = _result('fgsm', 0.45, steps=1, step_size=0.3, random_start=False)
+  assert masking_warnings([_result('pgd40', 0.50), fgsm, apgd_t], 0.0, data_range=1.0) == [
+      'FGSM fgsm (45.00%) beats PGD pgd40 (50.00%): the iterative attack is failing']
 
 
 @needs_mnist

@@ -140,12 +140,13 @@ def test_bf16_gradients_compares_both_precisions_on_the_same_examples(two_models
   assert '| ls | pgd40_xent | final |' in open(out / 'bf16_gradients.md').read()
 
 
-def _fake_model(folder, config, step, train_seconds, accuracies, sha='a' * 64):
+def _fake_model(folder, config, step, train_seconds, accuracies, sha='a' * 64, dataset='mnist',
+                train_examples=55000):
   """A model folder as ship_model and eval.py leave it: final_metrics.json and
   eval/first1000/results.json, with per-example results of n = 1000 images."""
   (folder / 'eval' / 'first1000').mkdir(parents=True)
-  metrics = {'config': dict(dataset='mnist', **config), 'global_step': step,
-             'train_examples': 55000, 'train_seconds': train_seconds}
+  metrics = {'config': dict(dataset=dataset, **config), 'global_step': step,
+             'train_examples': train_examples, 'train_seconds': train_seconds}
   (folder / 'final_metrics.json').write_text(json.dumps(metrics))
   ones = lambda k: '1' * k + '0' * (1000 - k)
   results = {'n_examples': 1000, 'clean_acc': accuracies['clean'] / 1000,
@@ -153,7 +154,7 @@ def _fake_model(folder, config, step, train_seconds, accuracies, sha='a' * 64):
              'model': {'global_step': step, 'weights_sha256': 'b' * 64},
              'examples': {'sha256': sha, 'which': 'first 1000 test images', 'source': 'raw'},
              'attacks': [{'name': name, 'correct': ones(accuracies[name])}
-                         for name in ('pgd40_xent', 'pgd40_cw')]}
+                         for name in accuracies if name.startswith('pgd')]}
   (folder / 'eval' / 'first1000' / 'results.json').write_text(json.dumps(results))
 
 
@@ -185,3 +186,26 @@ def test_cost_robustness_counts_passes_by_hand_and_refuses_other_images(tmp_path
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
   assert result.returncode == 2 and 'Traceback' not in result.stderr
   assert 'not the images of' in result.stderr and not (tmp_path / 'o2').exists()
+
+
+def test_cost_robustness_reads_cifars_pgd20_in_its_units_and_one_dataset_per_report(tmp_path):
+  pgd7 = dict(adv_train=True, adv_steps=7, adv_clean_weight=0.0, batch_size=128)
+  _fake_model(tmp_path / 'pgd7', pgd7, 6400, 3600.0,
+              {'clean': 700, 'pgd20_xent': 400, 'pgd20_cw': 380, 'aa': 350},
+              dataset='cifar10', train_examples=4000)
+  out = tmp_path / 'out'
+  _run(['-m', 'experiments.cost_robustness', f'--models=pgd7={tmp_path / "pgd7"}',
+        f'--output={out}', '--title=CIFAR-10 subset (PROXY)'])
+  row = json.load(open(out / 'cost_robustness.json'))['rows'][0]
+  # 6,400 x 128 / 4,000 = 204.8 epochs x 8 passes (7 attack steps + the loss).
+  assert abs(row['cost']['passes_per_training_image'] - 6400 * 128 / 4000 * 8) < 1e-9
+  assert row['pgd20_cw']['accuracy'] == 0.38
+  table = (out / 'cost_robustness.md').read_text()
+  assert 'eps 8/255' in table and '| PGD-20 xent | PGD-20 CW |' in table
+  _fake_model(tmp_path / 'mnist', dict(batch_size=50), 100, 1.0,
+              {'clean': 1, 'pgd40_xent': 1, 'pgd40_cw': 1, 'aa': 1})
+  result = subprocess.run([sys.executable, '-m', 'experiments.cost_robustness',
+                           f'--models=pgd7={tmp_path / "pgd7"},m={tmp_path / "mnist"}',
+                           f'--output={tmp_path / "o2"}'],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+  assert result.returncode == 2 and 'one dataset per report' in result.stderr

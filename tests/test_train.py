@@ -9,8 +9,6 @@ import subprocess
 import sys
 import time
 
-from absl import flags
-from absl.testing import flagsaver
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -188,16 +186,14 @@ PAPER_CONFIGS = sorted(glob.glob(os.path.join(REPO_ROOT, 'configs', 'paper', '*.
 SHIPPED_CONFIGS = sorted(glob.glob(os.path.join(REPO_ROOT, 'configs', '*', '*.cfg')))
 
 
-def _flagfile_config(path):
-  with flagsaver.flagsaver():
-    flags.FLAGS.unparse_flags()
-    flags.FLAGS(['train.py', f'--flagfile={path}'])
-    return train.config_from_flags()
+@pytest.fixture
+def at_repo_root(monkeypatch):
+  monkeypatch.chdir(REPO_ROOT)  # nested flagfiles (configs/cifar10_subset/) are read from it
 
 
 @pytest.mark.parametrize('path', PAPER_CONFIGS, ids=os.path.basename)
 def test_paper_flagfiles_parse_and_validate(path):
-  cfg = _flagfile_config(path)
+  cfg = train.config_from_flagfile(path)
   name = os.path.basename(path)[:-len('.cfg')]
   assert cfg.model_dir == os.path.join('runs', name)  # the flagfile's settings, nothing else
   assert cfg.dataset == name.split('_')[0]
@@ -205,8 +201,8 @@ def test_paper_flagfiles_parse_and_validate(path):
     assert (cfg.depth, cfg.width) == (34, 10)
 
 
-def test_every_shipped_flagfile_validates_with_its_own_folder_and_an_unblocking_guard():
-  configs = {path: _flagfile_config(path) for path in SHIPPED_CONFIGS}
+def test_every_shipped_flagfile_validates_with_its_own_folder_and_an_unblocking_guard(at_repo_root):
+  configs = {path: train.config_from_flagfile(path) for path in SHIPPED_CONFIGS}
   folders = [cfg.model_dir for cfg in configs.values()]
   assert len(set(folders)) == len(folders), sorted(f for f in folders if folders.count(f) > 1)
   for path, cfg in configs.items():

@@ -1,0 +1,76 @@
+"""The study drivers (experiments/*.sh): every row names a flagfile that parses, unknown rows
+and commands fail in one line, and their shared functions behave."""
+
+import os
+import re
+import subprocess
+
+import pytest
+
+from conftest import REPO_ROOT
+import train
+
+DRIVERS = {'experiments/mnist_paper_budget.sh': 'configs/{}.cfg',
+           'experiments/cifar10_subset.sh': 'configs/cifar10_subset/{}.cfg'}
+
+
+def _rows(driver):
+  """(name, flagfile, extra flags) of each line of the driver's ROWS."""
+  text = open(os.path.join(REPO_ROOT, driver)).read()
+  block = re.search(r'^ROWS="(.*?)"$', text, re.S | re.M).group(1)
+  return [tuple((line.split(':') + [''])[:3]) for line in block.split('\n')]
+
+
+def _driver(driver, *args, env=None):
+  return subprocess.run(['bash', driver, *args], cwd=REPO_ROOT, capture_output=True, text=True,
+                        timeout=60, env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize('driver', sorted(DRIVERS))
+def test_every_row_names_a_flagfile_that_parses(driver, monkeypatch):
+  monkeypatch.chdir(REPO_ROOT)  # nested flagfiles are read from the repository's root
+  rows = _rows(driver)
+  names = [name for name, _, _ in rows]
+  assert len(set(names)) == len(names) and len(rows) >= 7
+  for _, flagfile, _ in rows:
+    cfg = train.config_from_flagfile(os.path.join(REPO_ROOT, DRIVERS[driver].format(flagfile)))
+    assert cfg.train_steps > 0
+
+
+def test_cifar_subset_rows_share_one_architecture_and_budget(monkeypatch):
+  monkeypatch.chdir(REPO_ROOT)
+  configs = {name: train.config_from_flagfile(f'configs/cifar10_subset/{flagfile}.cfg')
+             for name, flagfile, _ in _rows('experiments/cifar10_subset.sh')}
+  assert {(c.dataset, c.depth, c.width, c.train_steps, c.batch_size, c.lr_decay_fractions)
+          for c in configs.values()} == {('cifar10', 10, 2, 6400, 128, (0.5, 0.75))}
+  # Madry's PGD-7 and Wong's FGSM from a random start at step 1.25 eps, eps 8 of 255.
+  madry, fast = configs['madry_adv_pgd7'], configs['fast_fgsm_rs']
+  assert (madry.adv_steps, madry.adv_step_size, madry.adv_epsilon) == (7, 2.0, 8.0)
+  assert (fast.adv_steps, fast.adv_step_size, fast.adv_random_start) == (1, 10.0, True)
+  assert not configs['alpha0.95'].sigma and configs['alpha0.95_sigma20'].sigma == 20
+
+
+@pytest.mark.parametrize('driver', sorted(DRIVERS))
+def test_unknown_commands_and_rows_fail_in_one_line(driver, tmp_path):
+  result = _driver(driver)
+  assert result.returncode == 2 and result.stderr.startswith('usage:')
+  result = _driver(driver, 'train', 'no_such_row', env={'RUNS': str(tmp_path)})
+  assert result.returncode == 2 and result.stderr.strip() == 'no such row: no_such_row'
+
+
+def test_park_keeps_only_the_newest_checkpoint_and_unpark_restores_it(tmp_path):
+  runs, parked = tmp_path / 'runs', tmp_path / 'parked'
+  ckpts = runs / 'row' / 'checkpoints'
+  ckpts.mkdir(parents=True)
+  for name in ('run_config.json', 'flags.cfg'):
+    (runs / 'row' / name).write_text(name)
+  for step in (10, 20):
+    (ckpts / f'ckpt-{step}.index').write_text(str(step))
+  (ckpts / 'checkpoint').write_text('model_checkpoint_path: "ckpt-20"\n')
+  script = (f'source experiments/driver_lib.sh; RUNS={runs}; PARKED={parked}; park_row row; '
+            f'RUNS={tmp_path / "elsewhere"}; unpark_row row')
+  result = subprocess.run(['bash', '-c', script], cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=60)
+  assert result.returncode == 0, result.stderr
+  assert sorted(os.listdir(parked / 'row' / 'checkpoints')) == ['checkpoint', 'ckpt-20.index']
+  assert (tmp_path / 'elsewhere' / 'row' / 'checkpoints' / 'ckpt-20.index').read_text() == '20'
