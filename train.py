@@ -19,28 +19,32 @@ from run_support.errors import UserError
 from run_support.precisions import PRECISIONS
 from run_support.strategies import define_strategy_flag
 from run_support.quiet_import import import_tensorflow_quietly
-from training.config import BETA_UNITS, LR_SCHEDULES
+from regularizers.registry import all_settings
+from training.config import LR_SCHEDULES
 from training.config import TrainConfig
 from training.config import validate
 
 FLAGS = flags.FLAGS
 
 
+def _define_setting_flag(setting):
+  """A regularizer setting's flag, of its default's type."""
+  if setting.choices is not None:
+    flags.DEFINE_enum(setting.name, setting.default, list(setting.choices), setting.help)
+    return
+  define = {bool: flags.DEFINE_bool, int: flags.DEFINE_integer, float: flags.DEFINE_float,
+            str: flags.DEFINE_string}[type(setting.default)]
+  define(setting.name, setting.default, setting.help)
+
+
 def define_train_flags():
   """Registers train.py's flags (once per process)."""
-  if 'alpha' in FLAGS:
+  if 'train_steps' in FLAGS:
     return
   define_common_flags()
   d = TrainConfig()
-  # The paper's regularizers.
-  flags.DEFINE_float('alpha', d.alpha, 'Label smoothing: y = y_hot - alpha (y_hot - 1/N_c), in [0, 1].')
-  flags.DEFINE_float('beta', d.beta, 'Logit squeezing: beta * ||Z||_F of the batch logits, >= 0.')
-  flags.DEFINE_enum('beta_units', d.beta_units, list(BETA_UNITS), "summed_xent: the paper's "
-                    'units, beta relative to the batch-summed cross-entropy (under the mean '
-                    'reduction the term is beta ||Z||_F / B); batch_loss: beta ||Z||_F added to '
-                    'the reduced loss as is.')
-  flags.DEFINE_float('sigma', d.sigma, 'Gaussian noise std in pixel units (MNIST [0,1], CIFAR [0,255]).')
-  flags.DEFINE_bool('clip_noise', d.clip_noise, 'Clip noisy training images to the data range.')
+  for setting in all_settings():  # the regularizers' (regularizers/registry.py)
+    _define_setting_flag(setting)
   # Schedule and architecture (None: Madry's default for the dataset).
   flags.DEFINE_integer('train_steps', None, "Training steps, the paper's k (MNIST 100000, CIFAR 80000).")
   flags.DEFINE_integer('batch_size', None, 'Global batch size (MNIST 50, CIFAR 128).')

@@ -1,6 +1,20 @@
-"""The paper's three cheap regularizers as pure TensorFlow functions."""
+"""The paper's three cheap regularizers as pure TensorFlow functions, and their table
+(registry.py). The functions are imported on first use, so the table (and training/config.py,
+which reads it) stay importable without TensorFlow."""
 
-from regularizers.gaussian_noise import add_gaussian_noise
-from regularizers.label_smoothing import smooth_labels
-from regularizers.logit_squeezing import logit_frobenius_norm
-from regularizers.logit_squeezing import logit_squeeze_penalty
+import importlib
+
+_FUNCTIONS = {
+    'add_gaussian_noise': 'regularizers.gaussian_noise',
+    'smooth_labels': 'regularizers.label_smoothing',
+    'smooth_targets': 'regularizers.label_smoothing',
+    'logit_frobenius_norm': 'regularizers.logit_squeezing',
+    'logit_squeeze_penalty': 'regularizers.logit_squeezing',
+    'squeeze_weight': 'regularizers.logit_squeezing',
+}
+
+
+def __getattr__(name):
+  if name in _FUNCTIONS:
+    return getattr(importlib.import_module(_FUNCTIONS[name]), name)
+  raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -24,3 +24,12 @@ def add_gaussian_noise(images, sigma, seed, training, clip_range=None):
   if clip_range is not None:
     noisy = tf.clip_by_value(noisy, clip_range[0], clip_range[1])
   return noisy
+
+
+def build(cfg, spec):
+  """The training step's noise (registry place 'inputs'), or None at sigma 0."""
+  if cfg.sigma == 0:
+    return None
+  clip_range = (0.0, spec.pixel_max) if cfg.clip_noise else None
+  return lambda images, seed: add_gaussian_noise(images, cfg.sigma, seed, training=True,
+                                                 clip_range=clip_range)

@@ -148,3 +148,90 @@ def test_usage_docs_list_every_attack_method_with_its_keys():
     method, keys = (cell.strip() for cell in row.strip('|').split('|'))
     documented[method.split('`')[1]] = re.findall(r'`(\w+)`', keys)
   assert documented == {name: list(m.keys) for name, m in registry.METHODS.items()}
+
+
+# --- a toy regularizer: its module (a penalty on the logits) -----------------------------
+
+TOY_REGULARIZER_MODULE = '''
+import tensorflow as tf
+
+
+def build(cfg, spec):
+  """gamma * sum |Z|, or None at gamma 0."""
+  del spec
+  if cfg.toy_gamma == 0:
+    return None
+
+  def penalty(logits, context):
+    share = cfg.toy_gamma * tf.reduce_sum(tf.abs(logits))
+    whole = share if context.sum_over_replicas is None else context.sum_over_replicas(share)
+    return share, whole, {'toy_l1': whole}
+  return penalty
+'''
+
+# Registered before training/config.py is imported (TrainConfig reads the table then), so
+# in its own process: the flag, the validation, the run identity and the step's loss.
+TOY_REGULARIZER_CHECK = '''
+import numpy as np
+import tensorflow as tf
+from regularizers import registry
+registry.register(registry.Regularizer(
+    'toy_l1', 'logits', (registry.Setting('toy_gamma', 0.0, 'L1 of the logits.', minimum=0.0),),
+    'toy_l1:build', 'gamma sum |Z|'))
+import train
+from data_input.specs import get_spec
+from madry_compat import build_model
+from run_support.errors import UserError
+from training.config import TrainConfig, validate
+from training.optimization import build_optimizer
+from training.step import make_train_step
+train.define_train_flags()
+assert 'L1 of the logits.' in train.FLAGS['toy_gamma'].help
+try:
+  validate(TrainConfig(toy_gamma=-1.0).resolved())
+  raise SystemExit('a negative toy_gamma was accepted')
+except UserError as error:
+  assert str(error) == '--toy_gamma must be >= 0, got -1.0', error
+cfg = TrainConfig(toy_gamma=0.5, learning_rate=1e-9).resolved()
+assert cfg.identity()['toy_gamma'] == 0.5 and '--toy_gamma=0.5' in cfg.as_flags()
+spec = get_spec('mnist')
+model = build_model('mnist')
+optimizer = build_optimizer(cfg)
+optimizer.build(model.trainable_variables)
+rng = np.random.default_rng(0)
+images = tf.constant(rng.random((cfg.batch_size, 28, 28, 1), np.float32))
+labels = tf.constant(rng.integers(0, 10, cfg.batch_size), tf.int64)
+logits = model(images).numpy().astype(np.float64)
+shifted = logits - logits.max(1, keepdims=True)
+xent = -(shifted[np.arange(len(labels)), labels.numpy()] - np.log(np.exp(shifted).sum(1))).sum()
+out = make_train_step(model, optimizer, spec, cfg)(images, labels)
+expected = xent + 0.5 * np.abs(logits).sum()
+assert abs(float(out['loss']) - expected) < 1e-4 * expected, (float(out['loss']), expected)
+assert abs(float(out['toy_l1']) - 0.5 * np.abs(logits).sum()) < 1e-3
+print('toy regularizer ok')
+'''
+
+
+def test_a_registered_regularizer_gets_its_flag_validation_identity_and_place_in_the_loss(tmp_path):
+  """Summed xent (Madry's MNIST loss) plus gamma sum |Z|, by hand from the logits the step
+  sees, for a regularizer that is one module and one register call."""
+  import subprocess  # pylint: disable=g-import-not-at-top
+  import sys  # pylint: disable=g-import-not-at-top
+  from conftest import REPO_ROOT  # pylint: disable=g-import-not-at-top
+  (tmp_path / 'toy_l1.py').write_text(TOY_REGULARIZER_MODULE)
+  env = {**os.environ, 'PYTHONPATH': os.pathsep.join([str(tmp_path), REPO_ROOT])}
+  result = subprocess.run([sys.executable, '-c', TOY_REGULARIZER_CHECK], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert 'toy regularizer ok' in result.stdout
+
+
+def test_registering_a_taken_regularizer_setting_is_refused():
+  from regularizers import registry as regularizers  # pylint: disable=g-import-not-at-top
+  with pytest.raises(ValueError, match="setting 'alpha' is taken"):
+    regularizers.register(regularizers.Regularizer(
+        'other_smoothing', 'targets', (regularizers.Setting('alpha', 0.0, 'again'),),
+        'x:build', 'again'))
+  with pytest.raises(ValueError, match='place must be one of'):
+    regularizers.Regularizer('nowhere', 'gradients', (), 'x:build', 'nowhere')
+  assert list(regularizers.REGULARIZERS) == ['gaussian_noise', 'label_smoothing', 'logit_squeezing']

@@ -9,8 +9,20 @@ from regularizers import add_gaussian_noise
 from regularizers import logit_frobenius_norm
 from regularizers import logit_squeeze_penalty
 from regularizers import smooth_labels
-from training.objective import squeeze_weight
+from regularizers import squeeze_weight
+from regularizers.registry import build_terms
+from training.config import TrainConfig
 from training.objective import training_objective
+
+
+def paper_objective(logits, labels, classes, alpha, beta, reduction, global_batch_size,
+                    beta_units='summed_xent'):
+  """training_objective with the registry's label smoothing and logit squeezing at these
+  settings, as the training step builds them."""
+  cfg = TrainConfig(alpha=alpha, beta=beta, beta_units=beta_units)
+  spec = type('Spec', (), {'num_classes': classes, 'pixel_max': 1.0})
+  return training_objective(logits, labels, classes, reduction, global_batch_size,
+                            build_terms(cfg, spec, 'targets'), build_terms(cfg, spec, 'logits'))
 
 
 def test_label_smoothing_hand_computed():
@@ -91,18 +103,18 @@ def test_noise_clipping_is_optional():
 def test_objective_reductions_hand_computed():
   logits = tf.zeros([4, 2])  # uniform prediction: xent = log 2 per example
   labels = tf.constant([0, 1, 0, 1], tf.int64)
-  _, summed = training_objective(logits, labels, 2, alpha=0.5, beta=0.0, reduction='sum',
-                                 global_batch_size=4)
-  _, mean = training_objective(logits, labels, 2, alpha=0.5, beta=0.0, reduction='mean',
-                               global_batch_size=4)
+  _, summed = paper_objective(logits, labels, 2, alpha=0.5, beta=0.0, reduction='sum',
+                              global_batch_size=4)
+  _, mean = paper_objective(logits, labels, 2, alpha=0.5, beta=0.0, reduction='mean',
+                            global_batch_size=4)
   assert float(summed['xent']) == pytest.approx(4 * np.log(2), rel=1e-6)
   assert float(mean['xent']) == pytest.approx(np.log(2), rel=1e-6)
   logits = tf.constant([[2.0, 0.0], [0.0, 0.0]])
   labels = tf.constant([0, 1], tf.int64)
   xent = (np.log1p(np.exp(-2.0)) + np.log(2)) / 2
   for units, weight in (('summed_xent', 3.0 / 2), ('batch_loss', 3.0)):  # B = 2
-    _, out = training_objective(logits, labels, 2, alpha=0.0, beta=3.0, reduction='mean',
-                                global_batch_size=2, beta_units=units)
+    _, out = paper_objective(logits, labels, 2, alpha=0.0, beta=3.0, reduction='mean',
+                             global_batch_size=2, beta_units=units)
     assert float(out['xent']) == pytest.approx(xent, rel=1e-6)
     assert float(out['logit_norm']) == pytest.approx(2.0)
     assert float(out['loss']) == pytest.approx(xent + weight * 2.0, rel=1e-6)
@@ -112,8 +124,8 @@ def _gradient_of_xent_at_zero(batch, classes, reduction):
   logits = tf.zeros([batch, classes])
   with tf.GradientTape() as tape:
     tape.watch(logits)
-    _, terms = training_objective(logits, tf.range(batch, dtype=tf.int64) % classes, classes,
-                                  0.0, 0.0, reduction, batch)
+    _, terms = paper_objective(logits, tf.range(batch, dtype=tf.int64) % classes, classes,
+                               0.0, 0.0, reduction, batch)
   return tape.gradient(terms['xent'], logits)
 
 
@@ -132,7 +144,7 @@ def test_squeezing_threshold_is_the_papers_summed_units_for_both_reductions(redu
     # threshold and rises just above it.
     direction = -grad / tf.norm(grad)
     labels = tf.range(batch, dtype=tf.int64) % classes
-    loss = lambda beta, t: float(training_objective(
+    loss = lambda beta, t: float(paper_objective(
         t * direction, labels, classes, 0.0, beta, reduction, batch)[1]['loss'])
     assert loss(0.98 * threshold, 1e-3) < loss(0.98 * threshold, 0.0)
     assert loss(1.02 * threshold, 1e-3) > loss(1.02 * threshold, 0.0)

@@ -8,39 +8,29 @@ import os
 from typing import Optional
 
 from data_input.specs import get_spec
+from regularizers.registry import all_settings
 from run_support.errors import UserError
 from run_support.precisions import PRECISIONS
 from run_support.strategies import STRATEGIES
 
-# What beta multiplies (training/objective.py). 'summed_xent': the paper's units, beta
-# relative to the batch-summed cross-entropy (Madry's MNIST loss); under the mean reduction
-# ||Z||_F is then weighed by beta / B, the same objective divided by B. 'batch_loss': beta
-# ||Z||_F added to whatever the reduction gives (under 'mean' a B times stronger squeeze).
-BETA_UNITS = ('summed_xent', 'batch_loss')
-
 # training/optimization.py: Madry's piecewise-constant decay, or Wong et al.'s one cycle.
 LR_SCHEDULES = ('piecewise', 'cyclic')
 
-# Fields that define what a run computes; a resumed run must agree on all of them.
-# train_steps is not one: a finished run may be extended (--train_steps larger).
-RUN_IDENTITY = ('dataset', 'alpha', 'beta', 'beta_units', 'sigma', 'clip_noise', 'batch_size',
-                'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_schedule',
+# Fields that define what a run computes; a resumed run must agree on all of them (and on
+# every regularizer's settings, regularizers/registry.py). train_steps is not one: a
+# finished run may be extended (--train_steps larger).
+RUN_IDENTITY = ('dataset', 'batch_size', 'depth', 'width', 'seed', 'optimizer', 'learning_rate', 'lr_schedule',
                 'lr_decay_fractions', 'lr_decay_factor', 'lr_peak_fraction', 'momentum', 'weight_decay', 'loss_reduction',
                 'train_holdout', 'augment', 'adv_train', 'adv_clean_weight', 'adv_epsilon',
                 'adv_step_size', 'adv_steps', 'adv_random_start', 'adv_bn_training', 'precision')
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
-  """Every setting of a training run. None means: Madry's default for the dataset (its
-  recipe in data_input/specs.py)."""
+class _RunSettings:
+  """Every setting of a training run but the regularizers' (TrainConfig adds theirs). None
+  means: Madry's default for the dataset (its recipe in data_input/specs.py)."""
   model_dir: str = ''  # empty: runs/<settings>, see default_model_dir
   dataset: str = 'mnist'
-  alpha: float = 0.0
-  beta: float = 0.0
-  beta_units: str = 'summed_xent'  # training/objective.py: beta in the paper's summed-xent units
-  sigma: float = 0.0
-  clip_noise: bool = False
   train_steps: Optional[int] = None
   batch_size: Optional[int] = None
   depth: int = 34  # Madry's WRN-34-10 (the paper writes 28: docs/assumptions.md)
@@ -107,7 +97,8 @@ class TrainConfig:
 
   def identity(self):
     """The run-defining settings, for comparing a resumed run with the saved one."""
-    return {k: getattr(self, k) for k in RUN_IDENTITY}
+    names = RUN_IDENTITY + tuple(s.name for s in all_settings())
+    return {k: getattr(self, k) for k in names}
 
   def as_flags(self):
     """`--name=value` lines that reproduce this run through train.py --flagfile."""
@@ -120,6 +111,17 @@ class TrainConfig:
         value = ','.join(str(v) for v in value)
       lines.append(f'--{field.name}={value}')
     return '\n'.join(lines) + '\n'
+
+
+# Every setting of a training run: _RunSettings' and each registered regularizer's
+# (regularizers/registry.py: alpha, beta, beta_units, sigma, clip_noise, ...).
+TrainConfig = dataclasses.make_dataclass(
+    'TrainConfig', [(s.name, type(s.default), dataclasses.field(default=s.default))
+                    for s in all_settings()],
+    bases=(_RunSettings,), frozen=True)
+TrainConfig.__module__ = __name__
+TrainConfig.__doc__ = """Every setting of a training run, the registered regularizers' included.
+  None means: Madry's default for the dataset (its recipe in data_input/specs.py)."""
 
 
 def legacy_identity(saved):
@@ -162,9 +164,9 @@ def _check(condition, message):
 
 def validate(cfg):
   """Raises UserError with one clear sentence for the first invalid setting of a resolved config."""
-  _check(0.0 <= cfg.alpha <= 1.0, f'--alpha must be in [0, 1], got {cfg.alpha}')
-  _check(cfg.beta >= 0, f'--beta must be >= 0, got {cfg.beta}')
-  _check(cfg.sigma >= 0, f'--sigma must be >= 0 (pixel units), got {cfg.sigma}')
+  for setting in all_settings():
+    error = setting.error(getattr(cfg, setting.name))
+    _check(error is None, error)
   for name in ('train_steps', 'batch_size', 'checkpoint_every', 'keep_checkpoints', 'log_every',
                'eval_every', 'eval_batch_size'):
     _check(getattr(cfg, name) > 0, f'--{name} must be > 0, got {getattr(cfg, name)}')
@@ -200,8 +202,6 @@ def validate(cfg):
     _check(cfg.depth >= 10 and (cfg.depth - 4) % 6 == 0,
            f'--depth must be 6n+4 (10, 16, 22, 28, 34, ...), got {cfg.depth}')
     _check(cfg.width >= 1, f'--width must be >= 1, got {cfg.width}')
-  _check(cfg.beta_units in BETA_UNITS,
-         f'--beta_units must be one of {", ".join(BETA_UNITS)}, got {cfg.beta_units}')
   _check(not (cfg.jit_compile and cfg.adv_train),
          '--jit_compile does not work with --adv_train: the attack loop has data-dependent '
          'shapes that XLA cannot compile')

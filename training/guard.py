@@ -63,7 +63,8 @@ class DivergenceGuard:
   def check_weights(self, step, variables):
     if not self.enabled:
       return
-    bad = [v.name for v in variables if not bool(tf.reduce_all(tf.math.is_finite(v)))]
+    bad = [getattr(v, 'path', v.name) for v in variables  # Keras 3: the layer's path
+           if not bool(tf.reduce_all(tf.math.is_finite(v)))]
     if bad:
       self._stop(f'training diverged at step {step}: non-finite weights in {", ".join(bad[:3])}')
 

@@ -188,7 +188,7 @@ def _train_loop(run, cfg, data):
       run.guard.check_accuracy(step, acc)
     if step % cfg.checkpoint_every == 0 or step == cfg.train_steps:
       run.guard.check_loss(run.monitor)
-      run.guard.check_weights(step, run.model.trainable_variables)
+      run.guard.check_weights(step, run.model.variables)  # batch-norm statistics too
       run.train_seconds.assign_add(time.perf_counter() - segment_start)
       segment_start = time.perf_counter()
       run.guard.kept_checkpoint(run.manager.save(checkpoint_number=step), step)

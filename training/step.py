@@ -1,14 +1,15 @@
 """One compiled training step, a pure function of the batch and the optimizer's step count:
-what the model is trained on (Gaussian noise, then the adversary), the paper's objective on
-it, and the update. It reads no files and writes none (the run folder is
-training/run_folder.py's)."""
+what the model is trained on (the 'inputs' regularizers, Gaussian noise, then the
+adversary), the objective on it (the 'targets' and 'logits' regularizers: label smoothing,
+logit squeezing; regularizers/registry.py), and the update. It reads no files and writes
+none (the run folder is training/run_folder.py's)."""
 
 import tensorflow as tf
 
 from attacks import Attack
 from attacks import PGDConfig
 from attacks.seeds import derived_seed
-from regularizers import add_gaussian_noise
+from regularizers.registry import build_terms
 from run_support.distribution import is_distributed
 from training.objective import training_objective
 
@@ -52,17 +53,27 @@ def make_train_step(model, optimizer, spec, cfg, strategy=None, monitor=None):
   distributed = is_distributed(strategy)
   replicas = strategy.num_replicas_in_sync
   per_replica = cfg.batch_size // replicas
-  clip_range = (0.0, spec.pixel_max) if cfg.clip_noise else None
+  input_terms = build_terms(cfg, spec, 'inputs')
+  target_terms = build_terms(cfg, spec, 'targets')
+  logit_terms = build_terms(cfg, spec, 'logits')
   attack = training_attack(model, spec, cfg)
 
   def objective(images, labels):
     logits = model(images, training=True)
     ctx = tf.distribute.get_replica_context()
     sum_over_replicas = (lambda v: ctx.all_reduce(tf.distribute.ReduceOp.SUM, v)) if distributed else None
-    share, terms = training_objective(logits, labels, spec.num_classes, cfg.alpha, cfg.beta,
-                                      cfg.loss_reduction, cfg.batch_size, cfg.beta_units,
+    share, terms = training_objective(logits, labels, spec.num_classes, cfg.loss_reduction,
+                                      cfg.batch_size, target_terms, logit_terms,
                                       sum_over_replicas)
     return logits, share, terms
+
+  def transformed(images, step):
+    """The batch after every 'inputs' regularizer, each with its own stateless seed (the
+    first one's is (seed, step), as the noise always had)."""
+    for i, (_, transform) in enumerate(input_terms):
+      seed = tf.stack([tf.constant(cfg.seed + i * 1000003, tf.int64), step])
+      images = transform(images, seed)
+    return images
 
   def gradient_step(noisy, labels, step):
     """Forward, loss and update on this replica's examples."""
@@ -98,8 +109,7 @@ def make_train_step(model, optimizer, spec, cfg, strategy=None, monitor=None):
   @tf.function(jit_compile=cfg.jit_compile)  # validate() refuses XLA where it cannot work
   def train_step(images, labels):
     step = tf.cast(optimizer.iterations, tf.int64)
-    noise_seed = tf.stack([tf.constant(cfg.seed, tf.int64), step])
-    noisy = add_gaussian_noise(images, cfg.sigma, noise_seed, training=True, clip_range=clip_range)
+    noisy = transformed(images, step)
     if not distributed:
       terms, regularization, correct = gradient_step(noisy, labels, step)
       out = dict(terms, total_loss=terms['loss'] + regularization,
