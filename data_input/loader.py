@@ -32,6 +32,8 @@ class Split:
   source: str
   partial: bool
   file_order: bool  # True when example i is the i-th example of the original files.
+  split: str = 'test'  # the dataset's split it holds
+  offset: int = 0      # example 0 here is example `offset` of the split (the rest held out)
 
   def __len__(self):
     return len(self.labels)
@@ -46,7 +48,11 @@ class Split:
   def describe(self, n=None):
     """What a result records of the examples it measured (the first n, default all)."""
     n = len(self) if n is None else n
-    return {'count': n, 'which': f'first {n} test images', 'source': self.source,
+    which = f'first {n} {self.split} images'
+    if self.offset:
+      which = (f'{self.split} images {self.offset + 1} to {self.offset + n} (the first '
+               f'{self.offset} held out)')
+    return {'count': n, 'which': which, 'source': self.source,
             'partial_split': self.partial, 'file_order': self.file_order,
             'sha256': self.sha256(n)}
 
@@ -144,7 +150,17 @@ def load_split(dataset, split, data_dir=None, manual_dir=None, download=False):
   if not file_order:
     logging.info('%s %s comes in tfds\' fixed order, not the original file order: "the first '
                  'N examples" are not the same images as in Madry\'s code.', spec.name, split)
-  return Split(images=images, labels=labels, source=source, partial=partial, file_order=file_order)
+  return Split(images=images, labels=labels, source=source, partial=partial, file_order=file_order,
+               split=split)
+
+
+def without_holdout(split, holdout):
+  """The split without its first `holdout` examples (Madry's MNIST trains on the last 55,000
+  of the 60,000 training images); UserError when nothing would be left."""
+  if holdout >= len(split):
+    raise UserError(f'--train_holdout {holdout} leaves no training data ({len(split)} examples)')
+  return dataclasses.replace(split, images=split.images[holdout:], labels=split.labels[holdout:],
+                             offset=split.offset + holdout)
 
 
 def to_model_scale(images, spec):

@@ -246,3 +246,16 @@ def test_nodownload_names_the_files_and_writes_nothing(tmp_path):
     loader.load_split('mnist', 'test', data_dir=str(tmp_path / 'tfds'), manual_dir=str(empty),
                       download=False)
   assert sorted(p.name for p in tmp_path.iterdir()) == ['empty']
+
+
+def test_a_split_without_its_holdout_says_which_images_it_holds():
+  from run_support.errors import UserError  # pylint: disable=g-import-not-at-top
+  split = loader.Split(np.zeros((10, 2, 2, 1), np.uint8), np.arange(10), 'raw:x', False, True,
+                       split='train')
+  assert split.describe(3)['which'] == 'first 3 train images'
+  rest = loader.without_holdout(split, 4)
+  assert len(rest) == 6 and rest.labels[0] == 4 and rest.offset == 4
+  assert rest.describe()['which'] == 'train images 5 to 10 (the first 4 held out)'
+  assert rest.describe()['sha256'] != split.describe()['sha256']  # the images it holds
+  with pytest.raises(UserError, match='leaves no training data'):
+    loader.without_holdout(split, 10)

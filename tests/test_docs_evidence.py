@@ -227,3 +227,30 @@ def test_table_10_on_the_results_page_equals_its_evidence():
   row = next(r for r in _table(text, '| restarts |') if r[0].startswith('ours'))
   assert [c.split('%')[0] for c in row[1:]] == [
       _pct(accuracies[f'pgd40_xent_restart{r}'], 2) for r in range(1, 10)]
+
+
+TRAIN_ACCURACY_ROWS = {
+    'natural': 'natural', 'alpha 0.95, sigma 0.3': 'alpha0.95_sigma0.3',
+    'beta 2, sigma 0.5': 'beta2_sigma0.5', 'beta 0.5, sigma 0.5': 'beta0.5_sigma0.5',
+    'sigma 0.5': 'sigma0.5', 'natural, seed 1': 'natural_seed1', 'natural, seed 2': 'natural_seed2',
+    "fast adversarial training, Madry's optimizer": 'fast_fgsm_rs',
+    "fast adversarial training, Wong's recipe": 'fast_fgsm_rs_cyclic'}
+
+
+def test_train_accuracy_table_equals_its_evidence_and_the_papers_column():
+  with open(os.path.join(REPO_ROOT, 'configs', 'paper_results', 'mnist_table6.json')) as f:
+    paper = json.load(f)['rows']
+  rows = _table(open(PAGE).read(), '| shipped row | train: ours / paper |')
+  assert len(rows) == len(TRAIN_ACCURACY_ROWS)
+  for cells in rows:
+    row = next(r for label, r in TRAIN_ACCURACY_ROWS.items()
+               if cells[0] == label or cells[0].startswith(label + ' ('))
+    with open(os.path.join(SHIPPED, row, 'train_accuracy.json')) as f:
+      evidence = json.load(f)
+    with open(os.path.join(SHIPPED, row, 'model.json')) as f:
+      assert evidence['model']['weights_sha256'] == json.load(f)['weights_sha256']
+    paper_train = f'{paper[row]["train"]:.2f}%' if row in paper else '–'
+    assert cells[1] == f'**{_pct(evidence["train_accuracy"], 2)}%** / {paper_train}'
+    assert cells[2] == f'{_pct(evidence["held_out_accuracy"], 2)}%'
+    assert evidence['held_out_accuracy'] < evidence['train_accuracy']
+    assert evidence['examples']['count'] == 55000

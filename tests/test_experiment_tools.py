@@ -209,3 +209,19 @@ def test_cost_robustness_reads_cifars_pgd20_in_its_units_and_one_dataset_per_rep
                            f'--output={tmp_path / "o2"}'],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
   assert result.returncode == 2 and 'one dataset per report' in result.stderr
+
+
+@needs_mnist
+def test_train_accuracy_reads_the_runs_training_images_and_names_them(tmp_path):
+  """On a shipped model trained from the raw files: the 55,000 images after Madry's 5,000,
+  its committed figure again, and the held-out images below it."""
+  folder = tmp_path / 'cyclic'
+  shutil.copytree(os.path.join(REPO_ROOT, 'models', 'mnist', 'fast_fgsm_rs_cyclic'), folder,
+                  ignore=shutil.ignore_patterns('eval', 'train_accuracy.json'))
+  _run(['-m', 'experiments.train_accuracy', f'--models={folder}', f'--manual_dir={MNIST_DIR}'])
+  measured = json.load(open(folder / 'train_accuracy.json'))
+  committed = json.load(open(os.path.join(REPO_ROOT, 'models', 'mnist', 'fast_fgsm_rs_cyclic',
+                                          'train_accuracy.json')))
+  assert measured['train_accuracy'] == committed['train_accuracy']
+  assert measured['examples']['which'] == 'train images 5001 to 60000 (the first 5000 held out)'
+  assert measured['held_out_accuracy'] < measured['train_accuracy']

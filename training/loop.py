@@ -45,12 +45,6 @@ def load_data(cfg):
   return TrainData(train=train, test=test)
 
 
-def _drop_holdout(split, holdout):
-  if holdout >= len(split):
-    raise UserError(f'--train_holdout {holdout} leaves no training data ({len(split)} examples)')
-  return dataclasses.replace(split, images=split.images[holdout:], labels=split.labels[holdout:])
-
-
 def _write_scalars(writer, step, scalars):
   with writer.as_default(step=step):
     for name, value in scalars.items():
@@ -149,7 +143,7 @@ def _restore(run, cfg, data):
     logging.info('Resumed from %s at step %d.', latest, run.start_step)
     run.guard.kept_checkpoint(latest, run.start_step)
   data = data or load_data(cfg)
-  data = TrainData(train=_drop_holdout(data.train, cfg.train_holdout), test=data.test)
+  data = TrainData(train=loader.without_holdout(data.train, cfg.train_holdout), test=data.test)
   if cfg.final_eval_examples is not None and cfg.final_eval_examples > len(data.test):
     raise UserError(f'--final_eval_examples {cfg.final_eval_examples} exceeds the '
                     f'{len(data.test)} test examples available')
@@ -235,6 +229,7 @@ def _finish(run, cfg, data):
       'test_split': {'source': data.test.source, 'partial': data.test.partial,
                      'file_order': data.test.file_order, 'which': f'first {n_test}'},
       'train_examples': len(data.train),
+      'train_split': data.train.describe(),
       'train_seconds': float(run.train_seconds.numpy()),
       'replicas': run.strategy.num_replicas_in_sync,
       'warnings': run.guard.warnings,
