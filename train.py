@@ -119,7 +119,8 @@ def config_from_flags():
 def config_from_flagfile(path):
   """The resolved, validated TrainConfig a flagfile alone gives (nested flagfiles are read
   relative to the working directory, the repository's root), leaving the process's parsed
-  flags as they were."""
+  flags as they were. The host script must not mark flags required: they are unset while
+  the flagfile is parsed."""
   from absl.testing import flagsaver  # pylint: disable=g-import-not-at-top
   define_train_flags()
   with flagsaver.flagsaver():

@@ -254,3 +254,28 @@ def test_train_accuracy_table_equals_its_evidence_and_the_papers_column():
     assert cells[2] == f'{_pct(evidence["held_out_accuracy"], 2)}%'
     assert evidence['held_out_accuracy'] < evidence['train_accuracy']
     assert evidence['examples']['count'] == 55000
+
+
+def test_cifar_subset_page_is_labelled_proxy_and_its_tables_equal_their_evidence():
+  text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md')).read()
+  assert text.startswith('# CIFAR-10 subset study (issue 31): PROXY SCALE')
+  assert 'not comparable with the paper' in text
+  with open(os.path.join(REPO_ROOT, 'bench', 'results', 'wrn_budget.json')) as f:
+    budget = json.load(f)
+  assert budget['benchmark'] is True
+  rows = _table(text, '| WRN | forward MFLOP/image |')
+  assert len(rows) == len(budget['results'])
+  for cells, result in zip(rows, budget['results']):
+    size = f'{result["depth"]}-{result["width"]}'
+    assert cells[0] == f'WRN-{size}' + (' (chosen)' if size == budget['chosen'] else '')
+    rates = result['images_per_sec']
+    assert cells[1:] == [f'{result["forward_mflops"]:.0f}', f'{rates["PGD-1"]:.1f}',
+                         f'{rates["PGD-7"]:.1f}', f'{rates["natural-cost"]:.1f}',
+                         f'{result["study_hours"]:.1f}']
+  with open(os.path.join(REPO_ROOT, 'configs', 'paper_results', 'cifar10_table3.json')) as f:
+    paper = json.load(f)['rows']
+  for cells in _table(text, '| row | paper: k |'):
+    p = paper[cells[0]]
+    assert cells[1:5] == [f'{p["k"] // 1000}k', f'{p["clean"]:.2f}%',
+                          f'{p["pgd20_xent"]:.2f}% / {p["pgd20_cw"]:.2f}%',
+                          f'{p["fgsm_xent"]:.2f}% / {p["fgsm_cw"]:.2f}%']

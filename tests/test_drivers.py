@@ -74,3 +74,21 @@ def test_park_keeps_only_the_newest_checkpoint_and_unpark_restores_it(tmp_path):
   assert result.returncode == 0, result.stderr
   assert sorted(os.listdir(parked / 'row' / 'checkpoints')) == ['checkpoint', 'ckpt-20.index']
   assert (tmp_path / 'elsewhere' / 'row' / 'checkpoints' / 'ckpt-20.index').read_text() == '20'
+
+
+def test_the_gpu_driver_names_existing_flagfiles_and_refuses_unknown_tables():
+  text = open(os.path.join(REPO_ROOT, 'experiments', 'cifar10_paper.sh')).read()
+  named = set(re.findall(r'\b((?:paper|madry)/cifar10_[\w.]+?)(?=\s|"|$)', text))
+  assert len(named) >= 9
+  for row in named:
+    assert os.path.isfile(os.path.join(REPO_ROOT, 'configs', f'{row}.cfg')), row
+  result = _driver('experiments/cifar10_paper.sh', 'estimate', '5')
+  assert result.returncode == 2 and result.stderr.strip() == 'unknown table: 5 (3, 4, 7, 8 or 9-11)'
+  assert _driver('experiments/cifar10_paper.sh', 'train').returncode == 2
+
+
+def test_gpu_estimate_counts_flops_by_hand():
+  from experiments.gpu_estimate import flops_per_image_step  # pylint: disable=g-import-not-at-top
+  from training.config import TrainConfig  # pylint: disable=g-import-not-at-top
+  assert flops_per_image_step(10.0, TrainConfig()) == 30.0  # forward + 2x backward
+  assert flops_per_image_step(10.0, TrainConfig(adv_train=True, adv_steps=7)) == 170.0  # + 7 x 2F
