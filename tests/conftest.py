@@ -1,4 +1,6 @@
-"""Shared fixtures: paths to the offline data in ../shared/data and a prepared tfds MNIST."""
+"""Shared fixtures: paths to the offline data in ../shared/data, MNIST arrays (the official
+files, or generated stand-ins when they are absent: tests/synthetic.py) and a prepared
+tfds MNIST built from them."""
 
 import os
 
@@ -16,20 +18,51 @@ MNIST_TEST_LABEL_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009
 CIFAR10_SUBSET_TEST_COUNTS = [103, 89, 100, 103, 90, 86, 112, 102, 106, 109]
 CIFAR10_SUBSET_TRAIN_COUNTS = [396, 366, 420, 384, 422, 393, 414, 385, 407, 413]
 
+# Tests of the official files themselves (readers, shipped models, evidence) need them;
+# attack, evaluation and training tests take mnist_arrays / two_models / tfds_mnist_dir,
+# which fall back to generated data.
 needs_mnist = pytest.mark.skipif(not os.path.isdir(MNIST_DIR), reason=f'no {MNIST_DIR}')
+
+
+def mnist_arrays(split):
+  """(uint8 images [N, 28, 28, 1], int64 labels) of MNIST's split: the official files'
+  when at hand, else generated stand-ins of the same shape and range."""
+  from data_input import raw_readers  # pylint: disable=g-import-not-at-top
+  if raw_readers.mnist_available(MNIST_DIR):
+    images, labels = raw_readers.read_mnist(MNIST_DIR, split)
+    return images, labels.astype('int64')
+  from synthetic import synthetic_mnist  # pylint: disable=g-import-not-at-top
+  return synthetic_mnist(split)
+
+
+def _prepare_generated_tfds_mnist(data_dir):
+  """tfds' MNIST (name, version, features) holding the generated stand-ins."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  features = tfds.features.FeaturesDict({'image': tfds.features.Image(shape=(28, 28, 1)),
+                                         'label': tfds.features.ClassLabel(num_classes=10)})
+  splits = {}
+  for split in ('train', 'test'):
+    images, labels = mnist_arrays(split)
+    splits[split] = tf.data.Dataset.from_tensor_slices({'image': images, 'label': labels})
+  version = str(tfds.builder_cls('mnist').VERSION)
+  tfds.dataset_builders.TfDataBuilder(name='mnist', version=version, data_dir=data_dir,
+                                      split_datasets=splits, features=features).download_and_prepare()
 needs_cifar_subset = pytest.mark.skipif(not os.path.isdir(CIFAR10_SUBSET_DIR),
                                         reason=f'no {CIFAR10_SUBSET_DIR}')
 
 
 @pytest.fixture(scope='session')
 def tfds_mnist_dir(tmp_path_factory):
-  """A tfds data dir with MNIST prepared offline from ../shared/data/mnist (once per session)."""
-  if not os.path.isdir(MNIST_DIR):
-    pytest.skip(f'no {MNIST_DIR}')
+  """A tfds data dir with MNIST prepared offline from ../shared/data/mnist, or from the
+  generated stand-ins without it (once per session)."""
   from data_input import tfds_source  # pylint: disable=g-import-not-at-top
   from data_input.specs import get_spec  # pylint: disable=g-import-not-at-top
   data_dir = str(tmp_path_factory.mktemp('tfds'))
-  tfds_source.prepare(get_spec('mnist'), data_dir, MNIST_DIR)
+  if os.path.isdir(MNIST_DIR):
+    tfds_source.prepare(get_spec('mnist'), data_dir, MNIST_DIR)
+  else:
+    _prepare_generated_tfds_mnist(data_dir)
   return data_dir
 
 
@@ -45,15 +78,13 @@ def run_main(module, args, **kwargs):
 
 @pytest.fixture(scope='session')
 def two_models(tmp_path_factory):
-  """A natural and a label-smoothed+noise MNIST CNN, 150 steps each on 5,000 real images."""
+  """A natural and a label-smoothed+noise MNIST CNN, 150 steps each on 5,000 MNIST images
+  (generated stand-ins without the official files)."""
   from data_input import loader  # pylint: disable=g-import-not-at-top
-  from data_input import raw_readers  # pylint: disable=g-import-not-at-top
   import train  # pylint: disable=g-import-not-at-top
   from training.loop import TrainData  # pylint: disable=g-import-not-at-top
-  if not raw_readers.mnist_available(MNIST_DIR):
-    pytest.skip('no MNIST')
-  images, labels = raw_readers.read_mnist(MNIST_DIR, 'train')
-  test_images, test_labels = raw_readers.read_mnist(MNIST_DIR, 'test')
+  images, labels = mnist_arrays('train')
+  test_images, test_labels = mnist_arrays('test')
   data = TrainData(train=loader.Split(images[:5000], labels[:5000], 'raw', False, True),
                    test=loader.Split(test_images[:200], test_labels[:200], 'raw', False, True))
   root = tmp_path_factory.mktemp('models')

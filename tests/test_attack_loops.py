@@ -19,9 +19,7 @@ from attacks import FABTConfig
 from attacks import PGDConfig
 from attacks import SquareConfig
 from attacks import make_attack
-from conftest import MNIST_DIR
-from conftest import needs_mnist
-from data_input import raw_readers
+from conftest import mnist_arrays
 from evaluation.accuracy import make_predict_fn
 from evaluation.model_io import load_model_folder
 from madry_compat import build_model
@@ -30,9 +28,7 @@ from madry_compat.checkpoint import precision_twin
 
 @pytest.fixture(scope='module')
 def mnist_batch():
-  if not raw_readers.mnist_available(MNIST_DIR):
-    pytest.skip('no MNIST')
-  x, y = raw_readers.read_mnist(MNIST_DIR, 'test')
+  x, y = mnist_arrays('test')
   return (x[:60].astype(np.float32) / 255.0).reshape(-1, 28, 28, 1), y[:60].astype(np.int64)
 
 
@@ -47,7 +43,6 @@ def _models(two_models):
           ('fresh_wrn', build_model('cifar10', depth=10, width=1), 255.0)], (cifar_x, cifar_y)
 
 
-@needs_mnist
 @pytest.mark.parametrize('early_stop', [False, True])
 @pytest.mark.parametrize('restarts', [1, 3])
 def test_logits_inside_the_loops_equal_the_models_logits(two_models, mnist_batch, restarts,
@@ -68,7 +63,6 @@ def test_logits_inside_the_loops_equal_the_models_logits(two_models, mnist_batch
       assert fooled.numpy().all()
 
 
-@needs_mnist
 def test_early_stop_is_at_least_as_strong_as_the_final_iterate(two_models, mnist_batch):
   model = load_model_folder(two_models['natural']).model
   x, y = mnist_batch
@@ -121,7 +115,6 @@ def test_an_attack_refuses_a_model_of_another_precision():
   assert x_adv.dtype == tf.float32 and np.abs(x_adv.numpy() - x).max() <= 0.3 + 1e-6
 
 
-@needs_mnist
 def test_bfloat16_early_stop_waits_for_the_float32_model(two_models, mnist_batch):
   model = load_model_folder(two_models['natural']).model
   twin = precision_twin(model, 'mnist', 'bfloat16')

@@ -11,17 +11,13 @@ from attacks import PGDConfig
 from attacks import cw_margin_loss
 from attacks import fgsm
 from attacks import xent_loss
-from conftest import MNIST_DIR
-from conftest import needs_mnist
-from data_input import raw_readers
+from conftest import mnist_arrays
 
 
 @pytest.fixture(scope='module')
 def mnist_slice():
-  if not raw_readers.mnist_available(MNIST_DIR):
-    pytest.skip('no MNIST')
-  train_x, train_y = raw_readers.read_mnist(MNIST_DIR, 'train')
-  test_x, test_y = raw_readers.read_mnist(MNIST_DIR, 'test')
+  train_x, train_y = mnist_arrays('train')
+  test_x, test_y = mnist_arrays('test')
   scale = lambda x: x.astype(np.float32) / 255.0
   return scale(train_x[:3000]), train_y[:3000], scale(test_x[:200]), test_y[:200]
 
@@ -57,7 +53,6 @@ def test_losses_hand_computed():
   assert float(xent_loss(logits, labels)[0]) == pytest.approx(expected, rel=1e-6)
 
 
-@needs_mnist
 @pytest.mark.parametrize('norm', ['linf', 'l2'])
 def test_zero_epsilon_is_the_identity(tiny_model, mnist_slice, norm):
   _, _, x, y = mnist_slice
@@ -66,7 +61,6 @@ def test_zero_epsilon_is_the_identity(tiny_model, mnist_slice, norm):
   np.testing.assert_array_equal(fooled, np.argmax(tiny_model(x[:50]), -1) != y[:50])
 
 
-@needs_mnist
 @pytest.mark.parametrize('norm,eps,step', [('linf', 0.1, 0.02), ('l2', 1.5, 0.3)])
 def test_stays_in_the_ball_and_the_data_range(tiny_model, mnist_slice, norm, eps, step):
   _, _, x, y = mnist_slice
@@ -79,7 +73,6 @@ def test_stays_in_the_ball_and_the_data_range(tiny_model, mnist_slice, norm, eps
   assert size.max() > 0.9 * eps  # and does move
 
 
-@needs_mnist
 def test_one_step_pgd_without_random_start_is_fgsm(tiny_model, mnist_slice):
   _, _, x, y = mnist_slice
   x, y = x[:64], y[:64]
@@ -94,7 +87,6 @@ def test_one_step_pgd_without_random_start_is_fgsm(tiny_model, mnist_slice):
   np.testing.assert_array_equal(got_fgsm, got_pgd1)
 
 
-@needs_mnist
 def test_restarts_are_at_least_as_strong_as_one_start(tiny_model, mnist_slice):
   _, _, x, y = mnist_slice
   weak = dict(epsilon=0.08, step_size=0.01, steps=5)
@@ -105,7 +97,6 @@ def test_restarts_are_at_least_as_strong_as_one_start(tiny_model, mnist_slice):
   assert many.sum() > one.sum()
 
 
-@needs_mnist
 def test_pgd_is_strong_and_the_unbounded_attack_reaches_zero(tiny_model, mnist_slice):
   _, _, x, y = mnist_slice
   assert _accuracy(tiny_model, x, y) > 0.8
@@ -117,7 +108,6 @@ def test_pgd_is_strong_and_the_unbounded_attack_reaches_zero(tiny_model, mnist_s
   assert _accuracy(tiny_model, x_adv, y) == 0.0
 
 
-@needs_mnist
 def test_targeted_attack_hits_its_targets(tiny_model, mnist_slice):
   _, _, x, y = mnist_slice
   targets = (y + 1) % 10
@@ -132,7 +122,6 @@ def test_targeted_attack_hits_its_targets(tiny_model, mnist_slice):
     Attack(tiny_model, _pgd(), (0, 1))(x, y, targets=targets)
 
 
-@needs_mnist
 def test_matches_cleverhans_pgd(tiny_model, mnist_slice):
   projected_gradient_descent = pytest.importorskip(
       'cleverhans.tf2.attacks.projected_gradient_descent').projected_gradient_descent
@@ -146,7 +135,6 @@ def test_matches_cleverhans_pgd(tiny_model, mnist_slice):
   assert mismatch.mean() < 1e-3  # sign(0) ties aside, identical iterates
 
 
-@needs_mnist
 def test_one_trace_serves_every_budget(tiny_model, mnist_slice):
   _, _, x, y = mnist_slice
   counts = []
@@ -167,7 +155,6 @@ def test_config_validation():
     _pgd(steps=0)
 
 
-@needs_mnist
 def test_momentum_zero_is_pgd_and_momentum_keeps_the_ball(tiny_model, mnist_slice):
   _, _, x, y = mnist_slice
   plain, _ = Attack(tiny_model, _pgd(random_start=False), (0, 1))(x, y)

@@ -18,11 +18,9 @@ from attacks import dlr_loss
 from attacks import make_attack
 from attacks.apgd import checkpoint_schedule
 from attacks.square import window_fraction
-from conftest import MNIST_DIR
-from conftest import needs_mnist
+from conftest import mnist_arrays
 from conftest import run_main
 from data_input import loader
-from data_input import raw_readers
 from data_input.specs import get_spec
 import eval as eval_main
 from evaluation.masking import masking_warnings
@@ -65,9 +63,7 @@ def test_apgd_checkpoints_and_square_schedule_follow_the_papers():
 
 @pytest.fixture(scope='module')
 def mnist_slice():
-  if not raw_readers.mnist_available(MNIST_DIR):
-    pytest.skip('no MNIST')
-  images, labels = raw_readers.read_mnist(MNIST_DIR, 'test')
+  images, labels = mnist_arrays('test')
   return images[:100].astype(np.float32) / 255.0, labels[:100].astype(np.int64)
 
 
@@ -75,7 +71,6 @@ def _accuracy(model, x, y):
   return float(np.mean(np.argmax(model(x, training=False), -1) == y))
 
 
-@needs_mnist
 @pytest.mark.parametrize('config', [APGDConfig(name='a', epsilon=0.1, steps=20),
                                     APGDConfig(name='a', epsilon=0.1, steps=20, restarts=2),
                                     APGDTConfig(name='a', epsilon=0.1, steps=20, targets=9),
@@ -92,7 +87,6 @@ def test_attacks_stay_in_the_ball_and_the_data_range(two_models, mnist_slice, co
   np.testing.assert_array_equal(fooled.numpy(), predicted_wrong)
 
 
-@needs_mnist
 def test_apgd_at_least_as_strong_as_pgd_of_the_same_budget(two_models, mnist_slice):
   model = load_model_folder(two_models['ls']).model
   x, y = mnist_slice
@@ -113,7 +107,6 @@ class StopInputGradient(keras.layers.Layer):
     return tf.stop_gradient(x)
 
 
-@needs_mnist
 def test_masked_gradients_stop_pgd_but_not_square_and_the_alarm_fires(two_models, mnist_slice):
   inner = load_model_folder(two_models['natural']).model
   inputs = keras.Input((28, 28, 1))
@@ -138,7 +131,6 @@ def test_masked_gradients_stop_pgd_but_not_square_and_the_alarm_fires(two_models
   assert any('exactly zero input gradient' in w for w in warnings)
 
 
-@needs_mnist
 def test_eval_autoattack_suite_is_the_standard_chain_on_still_robust_points(
     two_models, tfds_mnist_dir, tmp_path, monkeypatch):
   from evaluation import runner  # pylint: disable=g-import-not-at-top

@@ -259,3 +259,16 @@ def test_a_split_without_its_holdout_says_which_images_it_holds():
   assert rest.describe()['sha256'] != split.describe()['sha256']  # the images it holds
   with pytest.raises(UserError, match='leaves no training data'):
     loader.without_holdout(split, 10)
+
+
+def test_generated_mnist_stand_ins_look_like_mnist_and_are_learnable():
+  """What the attack and evaluation tests run on without ../shared/data."""
+  from synthetic import synthetic_mnist  # pylint: disable=g-import-not-at-top
+  images, labels = synthetic_mnist('test')
+  assert images.shape == (1000, 28, 28, 1) and images.dtype == np.uint8
+  assert labels.dtype == np.int64 and sorted(set(labels.tolist())) == list(range(10))
+  again, _ = synthetic_mnist('test')
+  np.testing.assert_array_equal(images, again)  # deterministic
+  # Each class's bar row is the brightest row of its images: a nearest-row rule separates them.
+  rows = images[..., 0].astype(float).mean(2).argmax(1)
+  assert np.mean((rows - 4) // 2 == labels) > 0.95

@@ -20,7 +20,6 @@ def _run(args, **kwargs):
   return result
 
 
-@needs_mnist
 def test_learning_curves_measure_each_checkpoint_once(two_models, tfds_mnist_dir, tmp_path):
   out = tmp_path / 'curves'
   args = ['-m', 'experiments.learning_curves', f'--run_dirs={two_models["natural"]}',
@@ -44,7 +43,6 @@ def test_learning_curves_measure_each_checkpoint_once(two_models, tfds_mnist_dir
   assert json.load(open(out / 'learning_curves.json'))['runs']['natural']['150'] == point
 
 
-@needs_mnist
 def test_learning_curves_leave_out_a_run_without_a_checkpoint_at_the_interval(two_models,
                                                                             tfds_mnist_dir,
                                                                             tmp_path):
@@ -88,7 +86,6 @@ def test_robustness_report_never_counts_a_model_as_its_own_transfer_source(tmp_p
   assert transfer_sources_for(str(tmp_path / 'd'), entries) == tuple(entries)
 
 
-@needs_mnist
 def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tfds_mnist_dir,
                                                                   tmp_path):
   out = tmp_path / 'report'
@@ -121,7 +118,6 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
   assert os.path.isfile(os.path.join(ls, 'eval', 'first4_eps0.1', 'results.json'))
 
 
-@needs_mnist
 def test_bf16_gradients_compares_both_precisions_on_the_same_examples(two_models,
                                                                       tfds_mnist_dir, tmp_path):
   out = tmp_path / 'bf16'

@@ -9,7 +9,6 @@ import pytest
 import tensorflow as tf
 
 from attacks import PGDConfig
-from conftest import needs_mnist
 from conftest import run_main
 from data_input.loader import Split
 from data_input.specs import get_spec
@@ -162,7 +161,6 @@ def test_transfer_cache_keys_by_the_attack_code_this_process_loaded(monkeypatch,
   assert TransferCache(str(tmp_path)).key(*args) == before
 
 
-@needs_mnist
 def test_transfer_suite_end_to_end(two_models, tfds_mnist_dir, tmp_path):
   out = str(tmp_path / 'eval')
   natural, ls = two_models['natural'], two_models['ls']
