@@ -97,7 +97,8 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json():
 
 
 @pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
-                                 'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs_cyclic'])
+                                 'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs_cyclic',
+                                 'alpha0.95_sigma0.3_clip'])
 def test_readme_shipped_models_table_equals_the_results_json(row):
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
   line = next(l for l in readme.splitlines() if l.startswith(f'| `{row}` |'))
@@ -105,7 +106,8 @@ def test_readme_shipped_models_table_equals_the_results_json(row):
   all_images = _accuracies(_results(os.path.join(SHIPPED, row), 'all'))
   assert numbers[:3] == [_pct(all_images[n], 2) for n in PAPER_WHITEBOX]
   if 'AutoAttack' in line:
-    first = _accuracies(_results(os.path.join(SHIPPED, row), 'first1000_tfds_order'))
+    which = 'first1000' if "files' order" in line else 'first1000_tfds_order'
+    first = _accuracies(_results(os.path.join(SHIPPED, row), which))
     assert numbers[-1] == _pct(first['aa_square'], 2)
 
 
@@ -279,3 +281,22 @@ def test_cifar_subset_page_is_labelled_proxy_and_its_tables_equal_their_evidence
     assert cells[1:5] == [f'{p["k"] // 1000}k', f'{p["clean"]:.2f}%',
                           f'{p["pgd20_xent"]:.2f}% / {p["pgd20_cw"]:.2f}%',
                           f'{p["fgsm_xent"]:.2f}% / {p["fgsm_cw"]:.2f}%']
+
+
+def test_the_clipped_rows_two_trainings_equal_their_evidence():
+  text = open(PAGE).read()
+  line = next(l for l in text.splitlines() if l.startswith('  | noise clipped, **trained again**'))
+  cells = [c.strip() for c in line.strip().strip('|').split('|')]
+  folder = os.path.join(SHIPPED, 'alpha0.95_sigma0.3_clip')
+  every = _results(folder, 'all')
+  accuracies = _accuracies(every)
+  assert cells[1] == f'{_pct(every["clean_acc"], 2)}%'
+  assert cells[2] == ' / '.join(f'{_pct(accuracies[n], 2)}%' for n in ('pgd40_xent', 'pgd40_cw'))
+  assert cells[3] == ' / '.join(f'{_pct(accuracies[n], 2)}%'
+                                for n in ('bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw'))
+  first = _results(folder, 'first1000')
+  assert first['examples']['file_order'] is True
+  chain = ' / '.join(f'{100 * v:.1f}' for v in first['autoattack']['robust_after'].values())
+  assert cells[4] == f"{chain} (files' order)"
+  with open(os.path.join(folder, 'model.json')) as f:
+    assert every['model']['weights_sha256'] == json.load(f)['weights_sha256']
