@@ -300,3 +300,18 @@ def test_the_clipped_rows_two_trainings_equal_their_evidence():
   assert cells[4] == f"{chain} (files' order)"
   with open(os.path.join(folder, 'model.json')) as f:
     assert every['model']['weights_sha256'] == json.load(f)['weights_sha256']
+
+
+def test_madrys_learning_curve_points_equal_their_evidence():
+  from evaluation.intervals import format_interval  # pylint: disable=g-import-not-at-top
+  folder = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training')
+  with open(os.path.join(folder, 'learning_curves.json')) as f:
+    curves = json.load(f)
+  points = curves['runs']['madry_adv_pgd40_10k']
+  text = open(folder + '.md').read()
+  rows = _table(text, '| step | clean | PGD-40 xent | FGSM xent |')
+  assert rows
+  for cells in rows:
+    point = points[cells[0].replace(',', '')]
+    assert cells[1:] == [format_interval(round(point[m] * 1000), 1000)
+                         for m in ('clean', 'pgd40_xent', 'fgsm_xent')]
