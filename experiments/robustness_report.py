@@ -27,6 +27,7 @@ matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
 from data_input.specs import get_spec
+from evaluation.intervals import format_interval
 from evaluation.plan import AUTOATTACK
 from evaluation.settings import settings_for_folder
 from evaluation.settings import parse_transfer_sources
@@ -193,10 +194,13 @@ def _figure(report, spec, path):
 
 
 def _verdict_markdown(report, paper, spec):
-  pct = lambda v: '-' if v is None else f'{100 * v:.1f}'
+  n = report['num_examples']
+  pct = lambda v: '-' if v is None else format_interval(round(v * n), n)
   xent, cw = paper_pgd_names(spec)
   pgd = f'PGD-{spec.paper_attack.steps}'
-  lines = [f'| model | clean | paper {pgd} xent / CW | our {pgd} xent / CW | AutoAttack: after '
+  lines = [f'On the first {n} test images, eps {spec.paper_attack.epsilon:g}; every accuracy '
+           'with its 95% Wilson interval for its n; the paper\'s column as it reports it.', '',
+           f'| model | clean | paper {pgd} xent / CW | our {pgd} xent / CW | AutoAttack: after '
            'APGD-CE / APGD-T / FAB-T / Square | best transfer (strongest attack) | worst case |',
            '|---|---|---|---|---|---|---|']
   for name, model in report['models'].items():

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from conftest import REPO_ROOT
+from evaluation.intervals import format_interval
 
 PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')
 RECORDS = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget')
@@ -82,15 +83,18 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json():
     paper = json.load(f)['rows']
   rows = _table(open(os.path.join(RECORDS, 'verdict.md')).read(), '| model |')
   assert sorted(r[0] for r in rows) == sorted(report['models'])
+  n = report['num_examples']
+  cell = lambda acc: format_interval(round(acc * n), n)
   for name, clean, paper_cell, ours, chain, transfer, worst in rows:
     document = _results(os.path.join(SHIPPED, name), 'first1000_tfds_order')
     assert document['examples']['sha256'] == report['models'][name]['verdict']['examples']['sha256']
+    assert document['examples']['count'] == n
     acc = _accuracies(document)
-    assert clean == _pct(acc['clean'], 1)
-    assert ours == ' / '.join(_pct(acc[n], 1) for n in ('pgd40_xent', 'pgd40_cw'))
-    assert chain == ' / '.join(_pct(acc[n], 1) for n in CHAIN)
-    assert transfer.split(' ')[0] == _pct(acc['black-box'], 1)
-    assert worst == f'**{_pct(acc["any (white-box, black-box, AutoAttack)"], 1)}**'
+    assert clean == cell(acc['clean'])
+    assert ours == ' / '.join(cell(acc[k]) for k in ('pgd40_xent', 'pgd40_cw'))
+    assert chain == ' / '.join(cell(acc[k]) for k in CHAIN)
+    assert transfer.split(' (')[0] == cell(acc['black-box'])
+    assert worst == f'**{cell(acc["any (white-box, black-box, AutoAttack)"])}**'
     expected_paper = (f'{paper[name]["pgd40_xent"]:.1f} / {paper[name]["pgd40_cw"]:.1f}'
                       if name in paper else '-')
     assert paper_cell == expected_paper
