@@ -92,3 +92,14 @@ def test_gpu_estimate_counts_flops_by_hand():
   from training.config import TrainConfig  # pylint: disable=g-import-not-at-top
   assert flops_per_image_step(10.0, TrainConfig()) == 30.0  # forward + 2x backward
   assert flops_per_image_step(10.0, TrainConfig(adv_train=True, adv_steps=7)) == 170.0  # + 7 x 2F
+
+
+def test_autoattack_on_all_images_is_only_for_the_paper_rows(tmp_path):
+  # Adversarially trained rows are far too costly for AutoAttack on all 10,000 here.
+  result = _driver('experiments/mnist_paper_budget.sh', 'autoattack_all', 'fast_fgsm_rs',
+                   env={'RUNS': str(tmp_path)})
+  assert result.returncode == 0
+  assert result.stdout.strip() == 'adversarially trained, not a paper row: fast_fgsm_rs'
+  result = _driver('experiments/mnist_paper_budget.sh', 'autoattack_all', 'natural_seed1',
+                   env={'RUNS': str(tmp_path)})
+  assert result.stdout.strip() == 'a transfer source only, not evaluated: natural_seed1'
