@@ -13,6 +13,7 @@
 #   bash experiments/mnist_paper_budget.sh cost       # PGD-40 and AutoAttack against training cost
 #   bash experiments/mnist_paper_budget.sh checks [ROW] # Tables 9-11: restarts, steps, unbounded
 #   bash experiments/mnist_paper_budget.sh autoattack_all [ROW]  # AutoAttack on all 10,000
+#   bash experiments/mnist_paper_budget.sh diagnose   # Eq. 4, Figures 1-3, 10, 11 (first 500)
 #
 # RUNS (default runs/mnist_paper) holds the training runs; MNIST (default
 # ../shared/data/mnist) the four official files. Each command is printed with its wall time.
@@ -202,5 +203,14 @@ case "${1:-}" in
       run python eval.py --madry_ckpt_dir="$folder" --dataset=mnist --suite=restarts \
           --manual_dir="$MNIST" --output_dir="$folder/eval/restarts_all"
     done ;;
-  *) echo "usage: $0 train|park|ship|evaluate|autoattack_all|curves|at_curves|verdict|cost|checks" >&2; exit 2 ;;
+  diagnose)
+    # The paper's Section 2 diagnostics on every shipped row, adversarially trained ones
+    # included (issue 29: do the regularizers mimic adversarial training?).
+    dirs=$(for name in $(evaluated_rows); do
+      if [ -f "models/mnist/$name/model.json" ]; then printf 'models/mnist/%s,' "$name"; fi
+    done)
+    run python diagnose.py --model_dirs="${dirs%,}" --dataset=mnist --num_examples=500 \
+        --manual_dir="$MNIST" --output_dir=docs/results/mnist_adversarial_training/diagnostics ;;
+  *) echo "usage: $0 train|park|ship|evaluate|autoattack_all|curves|at_curves|verdict|cost|checks|diagnose" >&2
+     exit 2 ;;
 esac
