@@ -2,10 +2,10 @@
 
 import math
 
-_Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
+Z95 = 1.959963984540054  # the standard normal's 97.5% quantile
 
 
-def wilson_interval(correct, n, z=_Z95):
+def wilson_interval(correct, n, z=Z95):
   """(low, high) of the Wilson score interval for `correct` successes out of `n`: well
   behaved at 0% and 100%, where robust accuracies often sit (the normal approximation
   would give an empty or negative interval there)."""
@@ -15,6 +15,18 @@ def wilson_interval(correct, n, z=_Z95):
   centre = (p + z * z / (2 * n)) / (1 + z * z / n)
   half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
   return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def difference_interval(correct1, n1, correct2, n2, z=Z95):
+  """(low, high) of p2 - p1 for two independent binomial samples: Newcombe's hybrid score
+  interval (1998, method 10), built from the two Wilson intervals, so that it stays
+  sensible at 0% and 100% (the normal approximation collapses to a point there)."""
+  p1, p2 = correct1 / n1, correct2 / n2
+  low1, high1 = wilson_interval(correct1, n1, z)
+  low2, high2 = wilson_interval(correct2, n2, z)
+  difference = p2 - p1
+  return (difference - math.sqrt((p2 - low2) ** 2 + (high1 - p1) ** 2),
+          difference + math.sqrt((high2 - p2) ** 2 + (p1 - low1) ** 2))
 
 
 def format_interval(correct, n, digits=1):

@@ -7,6 +7,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from conftest import MNIST_DIR
 from conftest import REPO_ROOT
 from conftest import needs_mnist
@@ -221,3 +223,34 @@ def test_train_accuracy_reads_the_runs_training_images_and_names_them(tmp_path):
   assert measured['train_accuracy'] == committed['train_accuracy']
   assert measured['examples']['which'] == 'train images 5001 to 60000 (the first 5000 held out)'
   assert measured['held_out_accuracy'] < measured['train_accuracy']
+
+
+def _document(weights, images, pgd_correct, steps=40):
+  """A minimal results.json: clean and one PGD attack on len(pgd_correct) images."""
+  pgd = {'name': 'pgd40_xent', 'config': {'steps': steps}, 'correct': pgd_correct,
+         'accuracy': pgd_correct.count('1') / len(pgd_correct)}
+  clean = {'name': 'clean', 'config': {}, 'correct': '1' * len(pgd_correct), 'accuracy': 1.0}
+  return {'model': {'path': 'm', 'weights_sha256': weights}, 'examples': {'sha256': images},
+          'attacks': [clean, pgd]}
+
+
+def test_image_set_shift_reports_each_shared_attack_and_refuses_mismatched_results(tmp_path):
+  from experiments.image_set_shift import compare  # pylint: disable=g-import-not-at-top
+  from run_support.errors import UserError  # pylint: disable=g-import-not-at-top
+  before, after = _document('w', 'a', '1100'), _document('w', 'b', '1000')
+  rows = compare(before, after)
+  assert list(rows) == ['clean', 'pgd40_xent']
+  assert rows['pgd40_xent']['difference'] == -0.25
+  low, high = rows['pgd40_xent']['difference_interval95']
+  assert low < -0.25 < high < 0.5  # four images: far inside sampling noise
+  for other in (_document('other weights', 'b', '1000'), _document('w', 'a', '1000'),
+                _document('w', 'b', '1000', steps=100)):
+    with pytest.raises(UserError):
+      compare(before, other)
+  # The command line: a missing result folder is one line, exit 2.
+  result = subprocess.run([sys.executable, '-m', 'experiments.image_set_shift',
+                           f'--models=m={tmp_path}', '--before=eval/a', '--after=eval/b',
+                           f'--output={tmp_path / "out"}'], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)
+  assert result.returncode == 2 and 'Traceback' not in result.stderr
+  assert 'no results in' in result.stderr and not (tmp_path / 'out').exists()

@@ -1,7 +1,9 @@
-"""The 95% Wilson interval, against hand-computed values."""
+"""The 95% Wilson interval and the interval of a difference, against hand-computed and
+published values."""
 
 import pytest
 
+from evaluation.intervals import difference_interval
 from evaluation.intervals import format_interval
 from evaluation.intervals import wilson_interval
 
@@ -32,3 +34,12 @@ def test_results_table_shows_each_accuracy_with_its_interval():
                                     'correct': '1' * 50 + '0' * 50, 'over': ['x']}], [])
   assert '| clean | clean | no attack | 50.00% [40.4, 59.6] |' in table
   assert '| white-box | 0.3 linf | **50.00% [40.4, 59.6]** | x |' in table
+
+
+def test_difference_interval_matches_newcombes_published_values():
+  # Newcombe (1998), Statistics in Medicine 17:873, method 10, his examples 56/70 - 48/80 and
+  # 0/10 - 0/10 (where the normal approximation would give a single point).
+  low, high = difference_interval(48, 80, 56, 70)
+  assert (round(low, 4), round(high, 4)) == (0.0524, 0.3339)
+  low, high = difference_interval(0, 10, 0, 10)
+  assert (round(low, 4), round(high, 4)) == (-0.2775, 0.2775)
