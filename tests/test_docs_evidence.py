@@ -319,3 +319,22 @@ def test_madrys_learning_curve_points_equal_their_evidence():
     point = points[cells[0].replace(',', '')]
     assert cells[1:] == [format_interval(round(point[m] * 1000), 1000)
                          for m in ('clean', 'pgd40_xent', 'fgsm_xent')]
+
+
+def test_the_image_order_paragraph_states_what_its_evidence_shows():
+  with open(os.path.join(RECORDS, 'image_set_shift', 'image_set_shift.json')) as f:
+    models = json.load(f)['models']
+  text = ' '.join(open(PAGE).read().split())
+  assert 'PGD-40 falls by 3.9-5.7 points on the label-smoothing and logit-squeezing rows' in text
+  assert 'AutoAttack\'s final figure moves by at most 0.8 points' in text
+  assert 'in 4 of these 6' in text and 'clean accuracy moves by at most 0.4 points' in text
+  shift = lambda row, attack: models[row]['attacks'][attack]
+  pgd = [shift(r, a) for r in ('alpha0.95_sigma0.3', 'beta2_sigma0.5', 'beta0.5_sigma0.5')
+         for a in ('pgd40_xent', 'pgd40_cw')]
+  assert sorted(round(-100 * p['difference'], 1) for p in pgd)[::len(pgd) - 1] == [3.9, 5.7]
+  assert sum(p['difference_interval95'][1] < 0 for p in pgd) == 4
+  for row in models.values():
+    assert abs(row['attacks']['clean']['difference']) <= 0.004 + 1e-9
+    final = row['attacks']['aa_square']
+    assert abs(final['difference']) <= 0.008 + 1e-9
+    assert final['difference_interval95'][0] < 0 < final['difference_interval95'][1]
