@@ -9,7 +9,7 @@
 #   bash experiments/cifar10_subset.sh park [ROW]      # unfinished runs' newest checkpoint, to commit
 #   bash experiments/cifar10_subset.sh ship [ROW]      # models/cifar10_subset/<row>/ (Madry TF1)
 #   bash experiments/cifar10_subset.sh evaluate [ROW]  # Tables 3, 4 (PGD-20, FGSM; black-box from natural)
-#   bash experiments/cifar10_subset.sh curves          # clean / PGD-20 / FGSM every 1,600 steps
+#   bash experiments/cifar10_subset.sh curves          # clean / PGD-20 / FGSM every 400 steps (volatility)
 #   bash experiments/cifar10_subset.sh verdict         # AutoAttack, transfer, eps curves
 #   bash experiments/cifar10_subset.sh checks [ROW]    # Tables 9-11 (default beta10_sigma20)
 #   bash experiments/cifar10_subset.sh cost            # PGD-20 and AutoAttack against training cost
@@ -98,7 +98,7 @@ case "${1:-}" in
       if [ -d "$RUNS/$name/checkpoints" ]; then printf '%s,' "$RUNS/$name"; fi
     done)
     [ -n "$dirs" ] || { echo "no run to measure in $RUNS"; exit 1; }
-    run python -m experiments.learning_curves --run_dirs="${dirs%,}" --every=1600 \
+    run python -m experiments.learning_curves --run_dirs="${dirs%,}" --every=400 \
         --num_examples=500 --manual_dir="$DATA" --output="$RESULTS" ;;
   verdict)
     for needed in natural natural_seed1 natural_seed2 sigma20; do
