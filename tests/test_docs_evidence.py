@@ -338,3 +338,12 @@ def test_the_image_order_paragraph_states_what_its_evidence_shows():
     final = row['attacks']['aa_square']
     assert abs(final['difference']) <= 0.008 + 1e-9
     assert final['difference_interval95'][0] < 0 < final['difference_interval95'][1]
+
+
+def test_readme_results_table_is_the_generated_cost_table():
+  readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
+                         'cost_robustness.md')) as f:
+    generated = [l for l in f.read().splitlines() if l.startswith('|')]
+  start = readme.index(generated[0])
+  assert readme[start:].splitlines()[:len(generated)] == generated
