@@ -314,7 +314,7 @@ def test_madrys_learning_curve_points_equal_their_evidence():
   points = curves['runs']['madry_adv_pgd40_10k']
   text = open(folder + '.md').read()
   rows = _table(text, '| step | clean | PGD-40 xent | FGSM xent |')
-  assert rows
+  assert [cells[0].replace(',', '') for cells in rows] == sorted(points, key=int)
   for cells in rows:
     point = points[cells[0].replace(',', '')]
     assert cells[1:] == [format_interval(round(point[m] * 1000), 1000)
