@@ -210,7 +210,7 @@ def test_mimicry_table_equals_the_diagnostics():
                          'diagnostics', 'diagnostics.json')) as f:
     models = json.load(f)['models']
   labels = ['natural', 'alpha0.95_sigma0.3', 'sigma0.5', 'beta2_sigma0.5', 'beta0.5_sigma0.5',
-            'fast_fgsm_rs', 'fast_fgsm_rs_cyclic']
+            'alpha0.95_sigma0.3_clip', 'fast_fgsm_rs', 'fast_fgsm_rs_cyclic', 'madry_adv_pgd40_10k']
   rows = _table(text, '| model | clean | robust by Eq. 4 |')
   assert len(rows) == len(labels)
   for label, row in zip(labels, rows):
