@@ -102,7 +102,7 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json():
 
 @pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
                                  'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs_cyclic',
-                                 'alpha0.95_sigma0.3_clip'])
+                                 'alpha0.95_sigma0.3_clip', 'madry_adv_pgd40_10k'])
 def test_readme_shipped_models_table_equals_the_results_json(row):
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
   line = next(l for l in readme.splitlines() if l.startswith(f'| `{row}` |'))
@@ -347,3 +347,26 @@ def test_readme_results_table_is_the_generated_cost_table():
     generated = [l for l in f.read().splitlines() if l.startswith('|')]
   start = readme.index(generated[0])
   assert readme[start:].splitlines()[:len(generated)] == generated
+
+
+def test_madrys_10k_section_equals_its_evidence():
+  text = open(AT_PAGE).read()
+  text = text[text.index("## Madry's PGD-40 adversarial training, 10,000 steps"):]
+  folder = os.path.join(SHIPPED, 'madry_adv_pgd40_10k')
+  every, first = _results(folder, 'all'), _results(folder, 'first1000')
+  acc, acc_first = _accuracies(every), _accuracies(first)
+  rows = {r[0]: r[1] for r in _table(text, "| Madry's PGD-40 adversarial training, 10k steps")}
+  found = lambda cell: re.findall(r'(\d+\.\d\d)%', cell)
+  assert found(rows['clean, all 10,000']) == [_pct(acc['clean'], 2)]
+  white = rows['white-box PGD-40 xent / CW (random start, step 0.01), all 10,000']
+  assert found(white) == [_pct(acc[n], 2) for n in ('pgd40_xent', 'pgd40_cw')]
+  assert found(rows['worst of the two per example']) == [_pct(acc['white-box'], 2)]
+  black = rows['black-box from the natural model: FGSM-CW / PGD-40 xent / PGD-40 CW, all 10,000']
+  assert found(black) == [_pct(acc[n], 2) for n in ('bb_fgsm_cw', 'bb_pgd40_xent', 'bb_pgd40_cw')]
+  assert found(rows['clean, first 1,000']) == [_pct(acc_first['clean'], 2)]
+  chain = ' / '.join(_pct(acc_first[n], 1) for n in CHAIN[:3]) + f' / **{_pct(acc_first["aa_square"], 1)}%**'
+  assert rows['AutoAttack (standard) after APGD-CE / APGD-T / FAB-T / Square, first 1,000'].startswith(chain)
+  steps = _accuracies(_results(folder, 'steps_unbounded_first1000'))
+  row = next(r for r in _table(text, '| PGD steps |') if r[0].startswith('ours'))
+  assert [c.split('%')[0] for c in row[1:]] == [
+      _pct(steps[f'pgd{k}_cw'], 1) for k in (20, 40, 100, 400, 1000)]
