@@ -191,17 +191,31 @@ def test_cost_robustness_table_on_the_page_is_the_generated_one():
   assert text[start:].splitlines()[:len(generated)] == generated
 
 
+# The models of the Tables 9-11 section: the row label after "ours, MNIST " -> folder.
+CHECKS_ROWS = {'beta 2, sigma 0.5': 'beta2_sigma0.5',
+               'alpha 0.95, sigma 0.3, clipped': 'alpha0.95_sigma0.3_clip'}
+
+
+def _checks_rows(text, header):
+  """{folder: cells} of the section's "ours, MNIST <model>" rows in the table under header."""
+  rows = {}
+  for r in _table(text, header):
+    if r[0].startswith('ours, MNIST '):
+      rows[CHECKS_ROWS[r[0][len('ours, MNIST '):]]] = r[1:]
+  return rows
+
+
 def test_tables_9_and_11_on_the_results_page_equal_their_evidence():
   text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')).read()
   text = text[text.index("## The paper's own checks (Tables 9-11) on MNIST"):]
-  accuracies = _accuracies(_results(os.path.join(SHIPPED, 'beta2_sigma0.5'),
-                                    'steps_unbounded_first1000'))
-  steps = next(r for r in _table(text, '| PGD steps |') if r[0].startswith('ours'))
-  assert [c.split('%')[0] for c in steps[1:]] == [
-      _pct(accuracies[f'pgd{k}_cw'], 1) for k in (20, 40, 100, 400, 1000)]
-  unbounded = next(r for r in _table(text, '| steps, step, epsilon') if r[0] == 'ours')
-  names = [n for n in accuracies if n.startswith('unbounded_')]  # the sweep's order
-  assert [c.split('%')[0] for c in unbounded[1:]] == [_pct(accuracies[n], 1) for n in names]
+  steps, unbounded = _checks_rows(text, '| PGD steps |'), _checks_rows(text, '| steps, step, epsilon')
+  assert set(steps) == set(unbounded) == set(CHECKS_ROWS.values())
+  for folder in CHECKS_ROWS.values():
+    accuracies = _accuracies(_results(os.path.join(SHIPPED, folder), 'steps_unbounded_first1000'))
+    assert [c.split('%')[0] for c in steps[folder]] == [
+        _pct(accuracies[f'pgd{k}_cw'], 1) for k in (20, 40, 100, 400, 1000)]
+    names = [n for n in accuracies if n.startswith('unbounded_')]  # the sweep's order
+    assert [c.split('%')[0] for c in unbounded[folder]] == [_pct(accuracies[n], 1) for n in names]
 
 
 def test_mimicry_table_equals_the_diagnostics():
@@ -229,10 +243,12 @@ def test_mimicry_table_equals_the_diagnostics():
 
 def test_table_10_on_the_results_page_equals_its_evidence():
   text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')).read()
-  accuracies = _accuracies(_results(os.path.join(SHIPPED, 'beta2_sigma0.5'), 'restarts_all'))
-  row = next(r for r in _table(text, '| restarts |') if r[0].startswith('ours'))
-  assert [c.split('%')[0] for c in row[1:]] == [
-      _pct(accuracies[f'pgd40_xent_restart{r}'], 2) for r in range(1, 10)]
+  rows = _checks_rows(text, '| restarts |')
+  assert 'beta2_sigma0.5' in rows
+  for folder, cells in rows.items():
+    accuracies = _accuracies(_results(os.path.join(SHIPPED, folder), 'restarts_all'))
+    assert [c.split('%')[0] for c in cells] == [
+        _pct(accuracies[f'pgd40_xent_restart{r}'], 2) for r in range(1, 10)]
 
 
 TRAIN_ACCURACY_ROWS = {
