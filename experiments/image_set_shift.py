@@ -10,7 +10,8 @@ interval for it. Reads what eval.py stored; computes nothing itself.
 
 The difference's interval (Newcombe's, from the two Wilson intervals) treats the two sets
 as independent samples of the test set; two sets that share images vary less than that,
-so the interval is conservative. A difference inside it is what drawing other images alone can give. Writes image_set_shift.json and .md in --output.
+so the interval is conservative. A difference inside it is what drawing other images alone
+can give. Writes image_set_shift.json and .md in --output.
 """
 
 import json
