@@ -20,6 +20,7 @@ import os
 from absl import flags
 
 from evaluation.intervals import difference_interval
+from evaluation.settings import parse_transfer_sources
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic
@@ -90,10 +91,10 @@ def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   report = {'before': FLAGS.before, 'after': FLAGS.after, 'models': {}}
-  for entry in FLAGS.models:
-    name, sep, folder = entry.partition('=')
-    if not sep or not name or not folder:
-      raise UserError(f'--models entries are label=folder, got {entry!r}')
+  models = parse_transfer_sources(FLAGS.models)  # the project's one name=folder syntax
+  if any(len(folders) > 1 for folders in models.values()):
+    raise UserError('--models takes one folder per name')
+  for name, (folder,) in models.items():
     before, after = _load(folder, FLAGS.before), _load(folder, FLAGS.after)
     report['models'][name] = {
         'folder': folder, 'weights_sha256': after['model'].get('weights_sha256'),
