@@ -32,6 +32,7 @@ from evaluation.plan import AUTOATTACK
 from evaluation.settings import settings_for_folder
 from evaluation.settings import parse_transfer_sources
 from evaluation.settings import validate
+from evaluation.suites import transfer_plan
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
@@ -80,7 +81,9 @@ def define_flags():
   flags.DEFINE_string('transfer_cache_dir', None, 'As eval.py: crafted transfer examples, '
                       'reused for every model judged (and by later runs).')
   flags.DEFINE_string('output', None, 'Folder for robustness.json, verdict.md and the figure.')
-  flags.mark_flags_as_required(['models', 'transfer_sources', 'output'])
+  flags.DEFINE_bool('rerender', False, 'Evaluate nothing: rewrite verdict.md and the figure '
+                    'from the robustness.json already in --output (with --dataset).')
+  flags.mark_flags_as_required(['output'])
 
 
 def _evaluate(settings):
@@ -194,6 +197,12 @@ def _figure(report, spec, path):
 
 
 def _verdict_markdown(report, paper, spec):
+  """verdict.md: the verdict table, every transfer attack, and the curves' points."""
+  return '\n'.join([_verdict_table(report, paper, spec), _transfer_table(report, spec),
+                    _curve_table(report, spec)])
+
+
+def _verdict_table(report, paper, spec):
   n = report['num_examples']
   pct = lambda v: '-' if v is None else format_interval(round(v * n), n)
   xent, cw = paper_pgd_names(spec)
@@ -215,10 +224,69 @@ def _verdict_markdown(report, paper, spec):
   return '\n'.join(lines) + '\n'
 
 
+def _transfer_table(report, spec):
+  """Every transfer attack on every model, one row per (model, source); the columns are the
+  transfer suite's attacks (evaluation/suites.py, their one home)."""
+  n = report['num_examples']
+  attacks = [p.name[len('tr_s_'):] for p in transfer_plan(spec, ['s'])]
+  lines = [f'Every transfer attack, robust accuracy on the same {n} images (crafted on the '
+           'source, scored on the model):', '',
+           '| model | source | ' + ' | '.join(attacks) + ' |',
+           '|---|---|' + '---|' * len(attacks)]
+  for name, model in report['models'].items():
+    scores = model['verdict']['transfer']
+    for entry in model['verdict']['transfer_sources']:
+      source = entry.partition('=')[0]
+      cells = [scores.get(f'tr_{source}_{a}') for a in attacks]
+      lines.append(f'| {name} | {source} | ' + ' | '.join(
+          '-' if c is None else format_interval(round(c * n), n) for c in cells) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def _curve_table(report, spec):
+  """The curves' points away from eps 0 (clean), one row per (model, epsilon)."""
+  n = report['curve_num_examples']
+  labels = curve_labels(spec)
+  lines = [f'Robust accuracy against epsilon, first {n} test images (the points of '
+           f'{CURVES_PNG}; the eps {spec.paper_attack.epsilon:g} points are the verdict\'s '
+           'per-example results on these images):', '',
+           '| model | epsilon | ' + ' | '.join(labels.values()) + ' |',
+           '|---|---|' + '---|' * len(labels)]
+  for name, model in report['models'].items():
+    for eps, point in sorted(((float(e), v) for e, v in model['curve'].items() if float(e) > 0)):
+      cells = ['-' if point[k] is None else format_interval(round(point[k] * n), n)
+               for k in labels]
+      lines.append(f'| {name} | {eps:g} | ' + ' | '.join(cells) + ' |')
+  return '\n'.join(lines) + '\n'
+
+
+def _write_outputs(report, spec):
+  with open(os.path.join(FLAGS.output, VERDICT_MD), 'w') as f:
+    f.write(_verdict_markdown(report, paper_numbers(spec), spec))
+  _figure(report, spec, os.path.join(FLAGS.output, CURVES_PNG))
+
+
+def _rerender(spec):
+  path = os.path.join(FLAGS.output, REPORT_JSON)
+  try:
+    with open(path) as f:
+      report = json.load(f)
+  except (OSError, ValueError) as e:
+    raise UserError(f'--rerender needs a readable {path}: {e}') from None
+  if report.get('dataset') != spec.name:
+    raise UserError(f'{path} is a {report.get("dataset")} report; pass --dataset='
+                    f'{report.get("dataset")}')
+  _write_outputs(report, spec)
+
+
 def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   spec = get_spec(FLAGS.dataset)
+  if FLAGS.rerender:
+    return _rerender(spec)
+  if not FLAGS.models or not FLAGS.transfer_sources:
+    raise UserError('--models and --transfer_sources are required (unless --rerender)')
   models = parse_transfer_sources(FLAGS.models)  # the same name=folder syntax
   if any(len(folders) > 1 for folders in models.values()):
     raise UserError('--models takes one folder per name')
@@ -243,16 +311,13 @@ def main(argv):
     verdict, curve = _judge(name, folder, spec)
     report['models'][name] = {'folder': folder, 'verdict': verdict, 'curve': curve}
     write_json_atomic(report_path, report)
-  with open(os.path.join(FLAGS.output, VERDICT_MD), 'w') as f:
-    f.write(_verdict_markdown(report, paper_numbers(spec), spec))
-  figure = os.path.join(FLAGS.output, CURVES_PNG)
-  _figure(report, spec, figure)  # redrawn after every curve point, so a cut-off run shows its part
+  _write_outputs(report, spec)  # rewritten after every curve point: a cut-off run shows its part
   for eps in epsilons:
     for name, (folder,) in models.items():
       model = report['models'][name]
       model['curve'][str(eps)] = _curve_point(folder, model['verdict'], eps)
       write_json_atomic(report_path, report)
-      _figure(report, spec, figure)
+      _write_outputs(report, spec)
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ import pytest
 from conftest import MNIST_DIR
 from conftest import REPO_ROOT
 from conftest import needs_mnist
+from evaluation.intervals import format_interval
 from run_support.run_files import CHECKPOINT_SUBDIR
 
 
@@ -114,10 +115,29 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
   assert curve['0.3']['white-box'] == white['correct'][:4].count('1') / 4
   strongest = next(a for a in document['attacks'] if a['name'] == verdict['strongest_transfer'])
   assert curve['0.3']['black-box'] == strongest['correct'][:4].count('1') / 4
-  assert '| ls0.5 |' in open(out / 'verdict.md').read()
+  table = open(out / 'verdict.md').read()
+  assert '| ls0.5 |' in table
+  # Every transfer attack per source, and every curve point away from clean, with intervals.
+  strongest_cell = format_interval(round(verdict['transfer'][verdict['strongest_transfer']] * 8), 8)
+  assert strongest_cell in table and table.count('| ls0.5 | nat |') == 1
+  assert table.count('| ls0.5 | ens |') == 1
+  assert table.count('| ls0.5 | 0.1 |') == 1 and table.count('| ls0.5 | 0.3 |') == 1
   assert (out / 'robustness_vs_epsilon.png').stat().st_size > 0
+  # --rerender rewrites the same table from robustness.json alone.
+  os.remove(out / 'verdict.md')
+  _run(['-m', 'experiments.robustness_report', '--rerender', f'--output={out}'])
+  assert open(out / 'verdict.md').read() == table
   # The eps 0.1 evaluation lives in its own folder beside the model's other results.
   assert os.path.isfile(os.path.join(ls, 'eval', 'first4_eps0.1', 'results.json'))
+
+
+def test_robustness_report_refuses_a_rerender_without_a_report(tmp_path):
+  result = subprocess.run([sys.executable, '-m', 'experiments.robustness_report', '--rerender',
+                           f'--output={tmp_path}'], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=120)
+  assert result.returncode != 0
+  assert 'robustness.json' in result.stderr and 'Traceback' not in result.stderr
+  assert not os.listdir(tmp_path)
 
 
 def test_bf16_gradients_compares_both_precisions_on_the_same_examples(two_models,
