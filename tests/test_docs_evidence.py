@@ -104,6 +104,27 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json():
     assert paper_cell == expected_paper
 
 
+def _markdown_tables(text):
+  """Every Markdown table of `text`, as one string each."""
+  tables, block = [], []
+  for line in text.splitlines() + ['']:
+    if line.startswith('|'):
+      block.append(line)
+    elif block:
+      tables.append('\n'.join(block))
+      block = []
+  return tables
+
+
+@pytest.mark.parametrize('page, verdict', [('mnist_paper_budget.md', VERDICT_TFDS_ORDER)])
+def test_every_generated_verdict_table_is_on_its_page_verbatim(page, verdict):
+  text = open(os.path.join(REPO_ROOT, 'docs', 'results', page)).read()
+  tables = _markdown_tables(open(os.path.join(verdict, 'verdict.md')).read())
+  assert len(tables) == 3
+  for table in tables:
+    assert table in text, table.splitlines()[0]
+
+
 @pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
                                  'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs_cyclic',
                                  'alpha0.95_sigma0.3_clip', 'madry_adv_pgd40_10k'])
