@@ -2,7 +2,6 @@
 (resumable, tied to the model state it measured)."""
 
 import dataclasses
-import os
 
 from absl import logging
 

@@ -15,7 +15,6 @@ the same settings as ours. `--references` picks which. Exit status 1 when our ch
 leaves more than --tolerance above the reference AutoAttack's robust accuracy.
 """
 
-import json
 import logging as std_logging
 import os
 import re
