@@ -387,6 +387,17 @@ def test_the_image_order_paragraph_states_what_its_evidence_shows():
   assert f'in {sum(map(beyond, transfer))} of the {len(transfer)} transfer figures' in text
 
 
+def test_adversarially_trained_rows_verdict_lines_are_the_generated_ones():
+  text = open(AT_PAGE).read()
+  section = text[text.index("## The verdict's attacks on the adversarially trained rows"):]
+  tables = _markdown_tables(section)[:2]
+  generated = open(os.path.join(RECORDS, 'verdict.md')).read().splitlines()
+  rows = [line for table in tables for line in table.splitlines()[2:]]
+  assert {line.split('|')[1].strip() for line in rows} == {
+      'fast_fgsm_rs', 'fast_fgsm_rs_cyclic', 'madry_adv_pgd40_10k'}
+  assert len(rows) == 3 + 3 * 3 and all(line in generated for line in rows)
+
+
 def test_readme_results_table_is_the_generated_cost_table():
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
   with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
