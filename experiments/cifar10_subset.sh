@@ -6,6 +6,7 @@
 # skips what is done, so rerunning the same command resumes.
 #
 #   bash experiments/cifar10_subset.sh train [ROW]     # train every row (or ROW), 6,400 steps
+#   bash experiments/cifar10_subset.sh rows [ROW]      # train, ship and evaluate each row in turn
 #   bash experiments/cifar10_subset.sh park [ROW]      # unfinished runs' newest checkpoint, to commit
 #   bash experiments/cifar10_subset.sh ship [ROW]      # models/cifar10_subset/<row>/ (Madry TF1)
 #   bash experiments/cifar10_subset.sh evaluate [ROW]  # Tables 3, 4 (PGD-20, FGSM; black-box from natural)
@@ -85,8 +86,17 @@ evaluate_row() {
       --transfer_cache_dir="$RUNS/transfer_cache"
 }
 
+# One row from its training to its Table 3 and 4 figures, so each finished row is shipped
+# and measured before the next one starts.
+row_pipeline() {
+  train_row "$@"
+  ship_row "$1"
+  evaluate_row "$1"
+}
+
 case "${1:-}" in
   train) for_rows train_row "${2:-}" ;;
+  rows) for_rows row_pipeline "${2:-}" ;;
   park) for_rows park_row "${2:-}" ;;
   ship) for_rows ship_row "${2:-}" ;;
   evaluate) for_rows evaluate_row "${2:-}" ;;
@@ -126,6 +136,6 @@ case "${1:-}" in
     dirs=$(for pair in ${models//,/ }; do printf '%s,' "${pair#*=}"; done)
     run python diagnose.py --model_dirs="${dirs%,}" --dataset=cifar10 --num_examples=500 \
         --manual_dir="$DATA" --output_dir="$RESULTS/diagnostics" ;;
-  *) echo "usage: $0 train|park|ship|evaluate|curves|verdict|checks|cost|diagnose [ROW]" >&2
+  *) echo "usage: $0 train|rows|park|ship|evaluate|curves|verdict|checks|cost|diagnose [ROW]" >&2
      exit 2 ;;
 esac

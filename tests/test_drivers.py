@@ -4,10 +4,12 @@ and commands fail in one line, and their shared functions behave."""
 import os
 import re
 import subprocess
+import sys
 
 import pytest
 
 from conftest import REPO_ROOT
+from conftest import needs_cifar_subset
 import train
 
 DRIVERS = {'experiments/mnist_paper_budget.sh': 'configs/{}.cfg',
@@ -56,6 +58,19 @@ def test_unknown_commands_and_rows_fail_in_one_line(driver, tmp_path):
   assert result.returncode == 2 and result.stderr.startswith('usage:')
   result = _driver(driver, 'train', 'no_such_row', env={'RUNS': str(tmp_path)})
   assert result.returncode == 2 and result.stderr.strip() == 'no such row: no_such_row'
+
+
+@needs_cifar_subset
+def test_cifar_rows_take_a_row_from_training_to_its_evaluation_in_turn(tmp_path):
+  # The shipped natural row: nothing to train or ship, and its evaluation is stored.
+  python_first = f'{os.path.dirname(sys.executable)}:{os.environ["PATH"]}'  # the driver's `python`
+  result = _driver('experiments/cifar10_subset.sh', 'rows', 'natural',
+                   env={'RUNS': str(tmp_path), 'PATH': python_first})
+  assert result.returncode == 0, result.stderr[-2000:]
+  lines = result.stdout.splitlines()
+  assert lines[:2] == ['shipped: models/cifar10_subset/natural'] * 2
+  assert any(l.startswith('+ python eval.py --madry_ckpt_dir=models/cifar10_subset/natural')
+             for l in lines[2:])
 
 
 def test_park_keeps_only_the_newest_checkpoint_and_unpark_restores_it(tmp_path):
