@@ -4,7 +4,6 @@ prefix), together with the model state it holds (global step, hash of the weight
 
 import dataclasses
 import hashlib
-import json
 import os
 from typing import Optional
 
@@ -20,14 +19,7 @@ from run_support.run_files import CONFIG_FILE
 from run_support.run_files import is_madry_checkpoint
 from run_support.run_files import METRICS_FILE
 from run_support.run_files import MODEL_FILE
-
-
-def _read_json(path, what):
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except (OSError, ValueError) as e:
-    raise UserError(f'{path} is unreadable ({e}); was it written by {what}?') from None
+from run_support.read_json import read_json
 
 
 def run_config(model_dir):
@@ -36,7 +28,7 @@ def run_config(model_dir):
   if not os.path.isfile(path):
     return None
   try:
-    return _read_json(path, 'train.py')['config']
+    return read_json(path, 'train.py writes it')['config']
   except (KeyError, TypeError):
     raise UserError(f'{path} has no "config"; was it written by train.py?') from None
 
@@ -116,7 +108,7 @@ def load_model_folder(path, dataset=None, flag='--model_dir'):
     raise UserError(f'{path} has no {CONFIG_FILE}: pass --dataset')
   model = _load_keras(path, flag)
   metrics_path = os.path.join(path, METRICS_FILE)
-  step = (_read_json(metrics_path, 'train.py').get('global_step')
+  step = (read_json(metrics_path, 'train.py writes it').get('global_step')
           if os.path.isfile(metrics_path) else None)
   return LoadedModel(model, path, 'keras', dataset, step, weights_sha256(model))
 

@@ -10,6 +10,7 @@
 #   bash experiments/cifar10_subset.sh park [ROW]      # unfinished runs' newest checkpoint, to commit
 #   bash experiments/cifar10_subset.sh ship [ROW]      # models/cifar10_subset/<row>/ (Madry TF1)
 #   bash experiments/cifar10_subset.sh evaluate [ROW]  # Tables 3, 4 (PGD-20, FGSM; black-box from natural)
+#   bash experiments/cifar10_subset.sh table           # the paper's Tables 3, 4 beside ours (reads evaluate's)
 #   bash experiments/cifar10_subset.sh curves          # clean / PGD-20 / FGSM every 400 steps (volatility)
 #   bash experiments/cifar10_subset.sh verdict         # AutoAttack, transfer, eps curves
 #   bash experiments/cifar10_subset.sh checks [ROW]    # Tables 9-11 (default beta10_sigma20)
@@ -100,6 +101,9 @@ case "${1:-}" in
   park) for_rows park_row "${2:-}" ;;
   ship) for_rows ship_row "${2:-}" ;;
   evaluate) for_rows evaluate_row "${2:-}" ;;
+  table)
+    run python -m experiments.paper_table --dataset=cifar10 --models="$(judged_models)" \
+        --results_subdir=eval/first1000 --output="$RESULTS" ;;
   curves)
     # Every run with checkpoints (finished runs' points name their weights).
     dirs=$(for row in $ROWS; do
@@ -136,6 +140,6 @@ case "${1:-}" in
     dirs=$(for pair in ${models//,/ }; do printf '%s,' "${pair#*=}"; done)
     run python diagnose.py --model_dirs="${dirs%,}" --dataset=cifar10 --num_examples=500 \
         --manual_dir="$DATA" --output_dir="$RESULTS/diagnostics" ;;
-  *) echo "usage: $0 train|rows|park|ship|evaluate|curves|verdict|checks|cost|diagnose [ROW]" >&2
+  *) echo "usage: $0 train|rows|park|ship|evaluate|table|curves|verdict|checks|cost|diagnose [ROW]" >&2
      exit 2 ;;
 esac

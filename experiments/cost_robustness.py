@@ -17,7 +17,6 @@ Writes cost_robustness.json, cost_robustness.md and cost_robustness.png in --out
 """
 
 import dataclasses
-import json
 import os
 
 from absl import flags
@@ -32,6 +31,7 @@ from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic
 from run_support.errors import UserError
+from run_support.read_json import read_json
 from training.config import TrainConfig
 
 FLAGS = flags.FLAGS
@@ -57,13 +57,6 @@ def define_flags():
   flags.DEFINE_string('title', None, 'The figure\'s title (default: the dataset\'s name); '
                       'say PROXY there for a study at a scale not the paper\'s.')
   flags.mark_flags_as_required(['models', 'output'])
-
-
-def _read_json(path, what):
-  if not os.path.isfile(path):
-    raise UserError(f'{path} is missing: {what}')
-  with open(path) as f:
-    return json.load(f)
 
 
 def training_cost(final_metrics):
@@ -95,10 +88,10 @@ def _accuracy(results, attack_name):
 
 def model_row(label, folder, subdir):
   """The report's row of one model: cost, model state and its accuracies with intervals."""
-  metrics = _read_json(os.path.join(folder, FINAL_METRICS), 'train.py writes it at the end '
+  metrics = read_json(os.path.join(folder, FINAL_METRICS), 'train.py writes it at the end '
                        'of a run')
   results_path = os.path.join(folder, subdir, RESULTS_JSON)
-  results = _read_json(results_path, 'run eval.py on this model first (see --help)')
+  results = read_json(results_path, 'run eval.py on this model first (see --help)')
   if results['model'].get('global_step') not in (None, metrics['global_step']):
     raise UserError(f'{results_path} measured step {results["model"]["global_step"]}, but '
                     f'{folder} holds step {metrics["global_step"]}')

@@ -274,3 +274,31 @@ def test_image_set_shift_reports_each_shared_attack_and_refuses_mismatched_resul
                           text=True, timeout=120)
   assert result.returncode == 2 and 'Traceback' not in result.stderr
   assert 'no results in' in result.stderr and not (tmp_path / 'out').exists()
+
+
+def test_paper_table_sets_ours_beside_the_papers_row_of_the_same_name(tmp_path):
+  # The shipped natural CIFAR subset row, named as the paper's beta 10 row to be set beside it.
+  natural = os.path.join('models', 'cifar10_subset', 'natural')
+  _run(['-m', 'experiments.paper_table', '--dataset=cifar10',
+        f'--models=beta10_sigma20={natural},natural={natural}', f'--output={tmp_path}'])
+  text = open(tmp_path / 'paper_table.md').read()
+  results = json.load(open(os.path.join(REPO_ROOT, natural, 'eval', 'first1000', 'results.json')))
+  pgd = next(a for a in results['attacks'] if a['name'] == 'pgd20_xent')['correct']
+  row = next(l for l in text.splitlines() if l.startswith('| beta10_sigma20 |'))
+  assert '| 160,000 / 6,400 |' in row and '| 92.68% / 74.3% [71.5, 76.9] |' in row
+  assert f'| 52.55% / {format_interval(pgd.count("1"), len(pgd))} |' in row
+  assert '| natural | - / 6,400 | - / ' in text  # no paper row: ours alone
+  assert 'PROXY' in text and '`table4_blackbox_from_madrys_adv_trained_model`' in text
+  report = json.load(open(tmp_path / 'paper_table.json'))
+  assert report['models'][0]['numbers']['clean'] == [743, 1000]
+
+
+def test_paper_table_refuses_a_model_without_results_in_one_line(tmp_path):
+  (tmp_path / 'm').mkdir()
+  (tmp_path / 'm' / 'final_metrics.json').write_text('{"global_step": 1}')
+  result = subprocess.run([sys.executable, '-m', 'experiments.paper_table', '--dataset=cifar10',
+                           f'--models=m={tmp_path / "m"}', f'--output={tmp_path / "out"}'],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+  assert result.returncode != 0 and 'Traceback' not in result.stderr
+  assert 'results.json is missing: run eval.py' in result.stderr
+  assert not (tmp_path / 'out').exists()
