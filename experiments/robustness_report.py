@@ -35,7 +35,9 @@ from evaluation.settings import validate
 from evaluation.suites import transfer_plan
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
+from run_support.atomic_io import write_text_atomic
 from run_support.errors import UserError
+from run_support.read_json import read_json
 
 FLAGS = flags.FLAGS
 PAPER_RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
@@ -261,18 +263,14 @@ def _curve_table(report, spec):
 
 
 def _write_outputs(report, spec):
-  with open(os.path.join(FLAGS.output, VERDICT_MD), 'w') as f:
-    f.write(_verdict_markdown(report, paper_numbers(spec), spec))
+  write_text_atomic(os.path.join(FLAGS.output, VERDICT_MD),
+                    _verdict_markdown(report, paper_numbers(spec), spec))
   _figure(report, spec, os.path.join(FLAGS.output, CURVES_PNG))
 
 
 def _rerender(spec):
   path = os.path.join(FLAGS.output, REPORT_JSON)
-  try:
-    with open(path) as f:
-      report = json.load(f)
-  except (OSError, ValueError) as e:
-    raise UserError(f'--rerender needs a readable {path}: {e}') from None
+  report = read_json(path, '--rerender rewrites what a run of this script wrote there')
   if report.get('dataset') != spec.name:
     raise UserError(f'{path} is a {report.get("dataset")} report; pass --dataset='
                     f'{report.get("dataset")}')
