@@ -120,6 +120,15 @@ def parse_transfer_sources(entries):
   return sources
 
 
+def parse_model_folders(entries):
+  """{name: folder} from `name=folder` entries (--models of the experiment scripts): the
+  transfer-source syntax without ensembles; UserError otherwise."""
+  models = parse_transfer_sources(entries)
+  if any(len(folders) > 1 for folders in models.values()):
+    raise UserError('--models takes one folder per name')
+  return {name: folder for name, (folder,) in models.items()}
+
+
 def validate(s, model_given=False):
   """UserError with one sentence for the first bad setting. `model_given`: the model comes
   as an object (evaluation.benchmark), not from a folder; --output_dir is then required."""

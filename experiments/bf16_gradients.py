@@ -21,7 +21,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 from absl import flags  # pylint: disable=g-import-not-at-top
 import numpy as np
 
-from evaluation.settings import parse_transfer_sources
+from evaluation.settings import parse_model_folders
 from evaluation.settings import settings_for_folder
 from evaluation.settings import validate
 from run_support import cli
@@ -76,12 +76,10 @@ def _markdown(report):
 def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
-  models = parse_transfer_sources(FLAGS.models)  # the same name=folder syntax
-  if any(len(folders) > 1 for folders in models.values()):
-    raise UserError('--models takes one folder per name')
+  models = parse_model_folders(FLAGS.models)
   report = {'dataset': FLAGS.dataset, 'num_examples': FLAGS.num_examples,
             'scored_on': 'the float32 model', 'models': {}}
-  for name, (folder,) in models.items():
+  for name, folder in models.items():
     rows = []
     for protocol, early_stop in PROTOCOLS.items():
       robust = {p: _robust(folder, os.path.join(FLAGS.output, name, f'{p}_{protocol}'), p,

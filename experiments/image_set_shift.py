@@ -14,17 +14,17 @@ so the interval is conservative. A difference inside it is what drawing other im
 can give. Writes image_set_shift.json and .md in --output.
 """
 
-import json
 import os
 
 from absl import flags
 
 from evaluation.intervals import difference_interval
-from evaluation.settings import parse_transfer_sources
+from evaluation.settings import parse_model_folders
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic
 from run_support.errors import UserError
+from run_support.read_json import read_json
 
 FLAGS = flags.FLAGS
 REPORT_JSON, REPORT_MD, RESULTS_JSON = 'image_set_shift.json', 'image_set_shift.md', 'results.json'
@@ -39,14 +39,8 @@ def define_flags():
 
 
 def _load(folder, subdir):
-  path = os.path.join(folder, subdir, RESULTS_JSON)
-  try:
-    with open(path) as f:
-      return json.load(f)
-  except FileNotFoundError:
-    raise UserError(f'no results in {path}: run eval.py there first') from None
-  except ValueError as e:
-    raise UserError(f'{path} is unreadable ({e})') from None
+  return read_json(os.path.join(folder, subdir, RESULTS_JSON),
+                   'no results in that folder: run eval.py there first')
 
 
 def compare(before, after):
@@ -91,10 +85,8 @@ def main(argv):
   if len(argv) > 1:
     raise UserError(f'unexpected arguments: {" ".join(argv[1:])}')
   report = {'before': FLAGS.before, 'after': FLAGS.after, 'models': {}}
-  models = parse_transfer_sources(FLAGS.models)  # the project's one name=folder syntax
-  if any(len(folders) > 1 for folders in models.values()):
-    raise UserError('--models takes one folder per name')
-  for name, (folder,) in models.items():
+  models = parse_model_folders(FLAGS.models)
+  for name, folder in models.items():
     before, after = _load(folder, FLAGS.before), _load(folder, FLAGS.after)
     report['models'][name] = {
         'folder': folder, 'weights_sha256': after['model'].get('weights_sha256'),

@@ -19,7 +19,7 @@ from absl import flags
 
 from data_input.specs import get_spec
 from evaluation.intervals import format_interval
-from evaluation.settings import parse_transfer_sources
+from evaluation.settings import parse_model_folders
 from experiments.cost_robustness import check_same_images
 from experiments.robustness_report import paper_numbers
 from run_support import cli
@@ -111,10 +111,8 @@ def main(argv):
   paper = paper_numbers(spec)
   if not paper['rows']:
     raise UserError(f'the project has no paper table for {spec.name}')
-  folders = parse_transfer_sources(FLAGS.models)  # the project's one name=folder syntax
-  if any(len(f) > 1 for f in folders.values()):
-    raise UserError('--models takes one folder per name')
-  models = [our_numbers(name, folder, FLAGS.results_subdir) for name, (folder,) in folders.items()]
+  folders = parse_model_folders(FLAGS.models)
+  models = [our_numbers(name, folder, FLAGS.results_subdir) for name, folder in folders.items()]
   for model in models:
     if model['dataset'] != spec.name:
       raise UserError(f'{model["folder"]} is a {model["dataset"]} model, not {spec.name}')

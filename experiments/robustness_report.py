@@ -30,6 +30,7 @@ from data_input.specs import get_spec
 from evaluation.intervals import format_interval
 from evaluation.plan import AUTOATTACK
 from evaluation.settings import settings_for_folder
+from evaluation.settings import parse_model_folders
 from evaluation.settings import parse_transfer_sources
 from evaluation.settings import validate
 from evaluation.suites import transfer_plan
@@ -285,9 +286,7 @@ def main(argv):
     return _rerender(spec)
   if not FLAGS.models or not FLAGS.transfer_sources:
     raise UserError('--models and --transfer_sources are required (unless --rerender)')
-  models = parse_transfer_sources(FLAGS.models)  # the same name=folder syntax
-  if any(len(folders) > 1 for folders in models.values()):
-    raise UserError('--models takes one folder per name')
+  models = parse_model_folders(FLAGS.models)
   parse_transfer_sources(FLAGS.transfer_sources)
   try:
     epsilons = ([float(e) for e in FLAGS.curve_epsilons] if FLAGS.curve_epsilons is not None
@@ -305,13 +304,13 @@ def main(argv):
             'transfer_sources': FLAGS.transfer_sources, 'models': {}}
   report_path = os.path.join(FLAGS.output, REPORT_JSON)
   # Every model's verdict first (the table), then the costlier curves at the other epsilons.
-  for name, (folder,) in models.items():
+  for name, folder in models.items():
     verdict, curve = _judge(name, folder, spec)
     report['models'][name] = {'folder': folder, 'verdict': verdict, 'curve': curve}
     write_json_atomic(report_path, report)
   _write_outputs(report, spec)  # rewritten after every curve point: a cut-off run shows its part
   for eps in epsilons:
-    for name, (folder,) in models.items():
+    for name, folder in models.items():
       model = report['models'][name]
       model['curve'][str(eps)] = _curve_point(folder, model['verdict'], eps)
       write_json_atomic(report_path, report)
