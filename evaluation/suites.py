@@ -20,6 +20,10 @@ RESTART_COUNT = 9
 # 100-step MI-FGSM (Dong et al. 2018: decay 1, no random start) and 100-step PGD with 5
 # random restarts, each on xent and CW.
 TRANSFER_STEPS, TRANSFER_MOMENTUM, TRANSFER_RESTARTS = 100, 1.0, 5
+_TRANSFER_KINDS = {
+    f'mifgsm{TRANSFER_STEPS}': dict(random_start=False, momentum=TRANSFER_MOMENTUM),
+    f'pgd{TRANSFER_STEPS}_restarts{TRANSFER_RESTARTS}': dict(restarts=TRANSFER_RESTARTS)}
+_TRANSFER_LOSSES = ('xent', 'cw')
 
 
 def _pgd(name, budget, steps, loss, kappa, random_start=True, restarts=1, momentum=0.0):
@@ -38,20 +42,20 @@ def autoattack_configs(epsilon):
           SquareConfig(name='aa_square', epsilon=epsilon)]
 
 
+def transfer_attack_names():
+  """The transfer suite's attacks in plan order, as each source's names end
+  ('tr_<source>_<attack>')."""
+  return tuple(f'{kind}_{loss}' for loss in _TRANSFER_LOSSES for kind in _TRANSFER_KINDS)
+
+
 def transfer_plan(spec, sources, kappa=MADRY_KAPPA, budget=None):
   """The transfer suite crafted on each named source model (black-box threat), at
   `budget` (an AttackBudget; default the paper's)."""
-  b, n = budget or spec.paper_attack, TRANSFER_STEPS
-  plan = []
-  for source in sources:
-    for loss in ('xent', 'cw'):
-      configs = (
-          _pgd(f'tr_{source}_mifgsm{n}_{loss}', b, n, loss, kappa, random_start=False,
-               momentum=TRANSFER_MOMENTUM),
-          _pgd(f'tr_{source}_pgd{n}_restarts{TRANSFER_RESTARTS}_{loss}', b, n, loss, kappa,
-               restarts=TRANSFER_RESTARTS))
-      plan += [planned(c, 'black-box', spec, source=source) for c in configs]
-  return plan
+  b = budget or spec.paper_attack
+  return [planned(_pgd(f'tr_{source}_{kind}_{loss}', b, TRANSFER_STEPS, loss, kappa, **options),
+                  'black-box', spec, source=source)
+          for source in sources for loss in _TRANSFER_LOSSES
+          for kind, options in _TRANSFER_KINDS.items()]
 
 
 def suite_plan(suite, spec, kappa=MADRY_KAPPA, transfer_sources=(), budget=None):

@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 from data_input.specs import get_spec
 from evaluation.intervals import format_interval
 from evaluation.intervals import wilson_interval
+from evaluation.same_images import check_same_images
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic
@@ -111,19 +112,6 @@ def model_row(label, folder, subdir):
     entry['accuracy'] = entry['correct'] / entry['n']
     entry['interval95'] = list(wilson_interval(entry['correct'], entry['n']))
   return row
-
-
-def check_same_images(rows):
-  """Every number must come from the same images of one dataset: refuse any other set."""
-  first = rows[0]['examples']
-  for row in rows[1:]:
-    if row['dataset'] != rows[0]['dataset']:
-      raise UserError(f'{row["folder"]} is a {row["dataset"]} model, {rows[0]["folder"]} a '
-                      f'{rows[0]["dataset"]} one: one dataset per report')
-    if row['examples'].get('sha256') != first.get('sha256'):
-      raise UserError(f'{row["results"]} measured {row["examples"].get("which")} of '
-                      f'{row["examples"].get("source")}, not the images of '
-                      f'{rows[0]["results"]} ({first.get("which")} of {first.get("source")})')
 
 
 def markdown_table(rows, spec):

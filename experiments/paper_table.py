@@ -19,9 +19,9 @@ from absl import flags
 
 from data_input.specs import get_spec
 from evaluation.intervals import format_interval
+from evaluation.paper_results import paper_numbers
+from evaluation.same_images import check_same_images
 from evaluation.settings import parse_model_folders
-from experiments.cost_robustness import check_same_images
-from experiments.robustness_report import paper_numbers
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic

@@ -15,7 +15,6 @@ model's eval/ folder; rerunning resumes.
 Writes robustness.json, verdict.md and robustness_vs_epsilon.png in --output.
 """
 
-import json
 import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
@@ -28,12 +27,13 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
 from data_input.specs import get_spec
 from evaluation.intervals import format_interval
+from evaluation.paper_results import paper_numbers
 from evaluation.plan import AUTOATTACK
 from evaluation.settings import settings_for_folder
 from evaluation.settings import parse_model_folders
 from evaluation.settings import parse_transfer_sources
 from evaluation.settings import validate
-from evaluation.suites import transfer_plan
+from evaluation.suites import transfer_attack_names
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.atomic_io import write_text_atomic
@@ -41,8 +41,6 @@ from run_support.errors import UserError
 from run_support.read_json import read_json
 
 FLAGS = flags.FLAGS
-PAPER_RESULTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                             'configs', 'paper_results')
 REPORT_JSON, VERDICT_MD, CURVES_PNG = 'robustness.json', 'verdict.md', 'robustness_vs_epsilon.png'
 # The worst-case groups of a results document (evaluation/report.py) each curve follows.
 CURVE_KINDS = ('white-box', AUTOATTACK, 'black-box')
@@ -57,14 +55,6 @@ def curve_labels(spec):
 def paper_pgd_names(spec):
   """The paper's white-box PGD on xent and on CW, as eval.py names them."""
   return tuple(f'pgd{spec.paper_attack.steps}_{loss}' for loss in ('xent', 'cw'))
-
-
-def paper_numbers(spec):
-  """The paper's table for the dataset ({'rows': {}} where the project has none)."""
-  if spec.paper_suites.results_file is None:
-    return {'rows': {}}
-  with open(os.path.join(PAPER_RESULTS, spec.paper_suites.results_file)) as f:
-    return json.load(f)
 
 
 def define_flags():
@@ -201,7 +191,7 @@ def _figure(report, spec, path):
 
 def _verdict_markdown(report, paper, spec):
   """verdict.md: the verdict table, every transfer attack, and the curves' points."""
-  return '\n'.join([_verdict_table(report, paper, spec), _transfer_table(report, spec),
+  return '\n'.join([_verdict_table(report, paper, spec), _transfer_table(report),
                     _curve_table(report, spec)])
 
 
@@ -227,11 +217,11 @@ def _verdict_table(report, paper, spec):
   return '\n'.join(lines) + '\n'
 
 
-def _transfer_table(report, spec):
+def _transfer_table(report):
   """Every transfer attack on every model, one row per (model, source); the columns are the
   transfer suite's attacks (evaluation/suites.py, their one home)."""
   n = report['num_examples']
-  attacks = [p.name[len('tr_s_'):] for p in transfer_plan(spec, ['s'])]
+  attacks = transfer_attack_names()
   lines = [f'Every transfer attack, robust accuracy on the same {n} images (crafted on the '
            'source, scored on the model):', '',
            '| model | source | ' + ' | '.join(attacks) + ' |',
@@ -264,6 +254,8 @@ def _curve_table(report, spec):
 
 
 def _write_outputs(report, spec):
+  # Models in name order, as robustness.json stores them: a run and its --rerender agree.
+  report = dict(report, models=dict(sorted(report['models'].items())))
   write_text_atomic(os.path.join(FLAGS.output, VERDICT_MD),
                     _verdict_markdown(report, paper_numbers(spec), spec))
   _figure(report, spec, os.path.join(FLAGS.output, CURVES_PNG))

@@ -19,6 +19,7 @@ from evaluation.model_io import logit_ensemble
 from evaluation.plan import planned
 from evaluation.settings import parse_transfer_sources
 from evaluation.suites import suite_plan
+from evaluation.suites import transfer_attack_names
 from evaluation.transfer_cache import TransferCache
 from run_support.errors import UserError
 
@@ -54,6 +55,13 @@ def test_transfer_plan_is_black_box_per_source_with_momentum_and_restarts():
   assert (restarts.restarts, restarts.momentum, restarts.random_start) == (5, 0.0, True)
   with pytest.raises(ValueError, match='source'):
     suite_plan('transfer', MNIST, 50.0, ())
+
+
+def test_transfer_attack_names_end_each_sources_plan_in_order():
+  names = [p.name for p in suite_plan('transfer', MNIST, 50.0, ('src',))]
+  assert names == [f'tr_src_{a}' for a in transfer_attack_names()]
+  assert transfer_attack_names() == ('mifgsm100_xent', 'pgd100_restarts5_xent',
+                                     'mifgsm100_cw', 'pgd100_restarts5_cw')
 
 
 def test_transfer_sources_are_validated(tmp_path):
