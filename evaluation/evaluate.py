@@ -51,17 +51,21 @@ def evaluate(settings, target=None, test=None):
   with strategy.scope():
     crafting = _CraftingModels(target, plan)
   cache = TransferCache(settings.transfer_cache_dir) if settings.transfer_cache_dir else None
-  results = [done.pop('clean', None) or clean_result(predict, test, spec, n, settings.eval_batch_size)]
+  clean = done.pop('clean', None)
+  measured_anew = clean is None  # False while every result is one already stored
+  results = [clean or clean_result(predict, test, spec, n, settings.eval_batch_size)]
   # Per chain, the points its members so far left correct. AutoAttack's starts from those
   # clean evaluation left (its standard); the restarts chain's first member runs on every
   # point like a plain attack, so restart 1 is the paper's PGD itself.
   still_robust = {AUTOATTACK: results[0].correct}
   for position, planned in enumerate(plan, 1):
-    store.save(*results_document(context, results + list(done.values()), [], None, False))
     source = sources.get(planned.source) if planned.threat == 'black-box' else None
-    result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan)) or _run(
-        planned, position, len(plan), predict, crafting, source, test, spec, n, settings,
-        still_robust.get(planned.chain), strategy, store.path, cache)
+    result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan))
+    if result is None:
+      store.save(*results_document(context, results + list(done.values()), [], None, False))
+      result = _run(planned, position, len(plan), predict, crafting, source, test, spec, n,
+                    settings, still_robust.get(planned.chain), strategy, store.path, cache)
+      measured_anew = True
     if planned.chain:
       still_robust[planned.chain] = result.correct
     results.append(result)
@@ -71,6 +75,11 @@ def evaluate(settings, target=None, test=None):
   for w in warnings:
     logging.warning('gradient masking? %s', w)
   document, markdown = results_document(context, results, warnings, zero_grad, True)
+  if not measured_anew and store.loaded_complete:
+    # A rerun that only reads: the stored file (and the settings of the runs that measured
+    # it) stays byte for byte.
+    logging.info('Evaluation done; every result was already in %s, left unchanged', store.path)
+    return document, markdown
   store.save(document, markdown)
   logging.info('Evaluation done; wrote %s', store.path if store.writes else 'nothing (not the chief)')
   return document, markdown

@@ -44,6 +44,7 @@ class ResultsStore:
     self.out_dir, self.setup, self.writes = out_dir, setup, writes
     self.model_state, self.examples = model_state, examples
     self.path = os.path.join(out_dir, RESULTS_JSON)
+    self.loaded_complete = False  # load() found a finished evaluation of this model state
 
   def load(self):
     """{name: AttackResult} of the results already measured on this model state and these
@@ -66,9 +67,11 @@ class ResultsStore:
       self._set_aside(_images_label(measured), _images_label(self.examples))
       return {}
     try:
-      return {e['name']: AttackResult.from_json(e) for e in previous.get('attacks', [])}
+      done = {e['name']: AttackResult.from_json(e) for e in previous.get('attacks', [])}
     except (KeyError, TypeError, ValueError) as e:
       raise UserError(f'{self.path} is damaged ({e!r}); move it away to start afresh') from None
+    self.loaded_complete = previous.get('complete') is True
+    return done
 
   def _set_aside(self, measured, now):
     kept = os.path.join(self.out_dir, f'results.stale-{time.strftime("%Y%m%d-%H%M%S")}.json')
