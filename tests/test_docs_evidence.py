@@ -131,7 +131,7 @@ def test_every_generated_verdict_table_is_on_its_page_verbatim(page, verdict, wh
 
 
 @pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
-                                 'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs_cyclic',
+                                 'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs', 'fast_fgsm_rs_cyclic',
                                  'alpha0.95_sigma0.3_clip', 'madry_adv_pgd40_10k'])
 def test_readme_shipped_models_table_equals_the_results_json(row):
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
@@ -139,9 +139,9 @@ def test_readme_shipped_models_table_equals_the_results_json(row):
   numbers = re.findall(r'(\d+\.\d\d)%', line)
   all_images = _accuracies(_results(os.path.join(SHIPPED, row), 'all'))
   assert numbers[:3] == [_pct(all_images[n], 2) for n in PAPER_WHITEBOX]
-  if 'AutoAttack' in line:
-    which = 'first1000' if "files' order" in line else 'first1000_tfds_order'
-    first = _accuracies(_results(os.path.join(SHIPPED, row), which))
+  if 'AutoAttack' in line:  # the verdict's images, and the line says which
+    assert "AutoAttack on the first 1,000 (files' order)" in line
+    first = _accuracies(_results(os.path.join(SHIPPED, row), 'first1000'))
     assert numbers[-1] == _pct(first['aa_square'], 2)
 
 
@@ -431,3 +431,35 @@ def test_madrys_10k_section_equals_its_evidence():
   row = next(r for r in _table(text, '| PGD steps |') if r[0].startswith('ours'))
   assert [c.split('%')[0] for c in row[1:]] == [
       _pct(steps[f'pgd{k}_cw'], 1) for k in (20, 40, 100, 400, 1000)]
+
+
+def _first(document, name, n):
+  """Accuracy of one attack on the first n of the images a results.json measured."""
+  correct = next(a['correct'] for a in document['attacks'] if a['name'] == name)
+  return correct[:n].count('1') / n
+
+
+def test_chain_and_eq4_bullets_cite_their_own_images():
+  """The 'Which part of the chain' bullets: Eq. 4 against attacks on the diagnostics' images
+  (tfds' first 500), the chain's steps on the verdict's (the files' first 1,000)."""
+  text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')).read()
+  tfds = {r: _results(os.path.join(SHIPPED, r), 'first1000_tfds_order')
+          for r in ('alpha0.95_sigma0.3', 'beta2_sigma0.5', 'beta0.5_sigma0.5')}
+  assert 'first 500 test images (tfds:' in json.load(open(os.path.join(
+      RECORDS, 'diagnostics', 'diagnostics.json')))['examples']
+  aa = [_pct(_first(tfds[r], 'aa_square', 500), 1) for r in ('alpha0.95_sigma0.3', 'beta2_sigma0.5')]
+  assert f'AutoAttack leaves {aa[0]}% and\n  {aa[1]}% of the same 500' in text
+  pgd = {r: ' / '.join(_pct(_first(tfds[r], n, 500), 1) for n in PAPER_WHITEBOX[1:])
+         for r in ('beta0.5_sigma0.5', 'beta2_sigma0.5')}
+  assert f'keeps {pgd["beta0.5_sigma0.5"]}% of them under PGD-40' in text
+  assert f'69% by Eq. 4; {pgd["beta2_sigma0.5"]}%' in text
+  files = {r: _accuracies(_results(os.path.join(SHIPPED, r), 'first1000'))
+           for r in ('alpha0.95_sigma0.3', 'beta2_sigma0.5', 'beta0.5_sigma0.5')}
+  ls = files['alpha0.95_sigma0.3']
+  assert f'(PGD-40 xent {_pct(ls["pgd40_xent"], 1)}% to {_pct(ls["aa_apgd_ce"], 1)}%)' in text
+  squeezed = [files[r] for r in ('beta2_sigma0.5', 'beta0.5_sigma0.5')]
+  assert (f'APGD-CE\n  leaves {_pct(squeezed[0]["aa_apgd_ce"], 1)}% and '
+          f'{_pct(squeezed[1]["aa_apgd_ce"], 1)}%') in text
+  assert (f'takes them to\n  {_pct(squeezed[0]["aa_apgd_t"], 1)}% and '
+          f'{_pct(squeezed[1]["aa_apgd_t"], 1)}%') in text
+  assert all(f['aa_square'] == f['aa_fab_t'] for f in squeezed)  # 'removes nothing'
