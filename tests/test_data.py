@@ -232,7 +232,11 @@ def test_download_check_fails_fast_with_one_line_offline(monkeypatch):
   spec = dataclasses.replace(get_spec('mnist'), download_host='127.0.0.1')  # nothing on 443
   with pytest.raises(UserError, match='127.0.0.1 is unreachable.*--nodownload'):
     loader._check_network(spec, timeout=5.0)
-  monkeypatch.setattr(socket, 'create_connection', lambda *a, **k: time.sleep(30))
+  def hanging_lookup(*unused_args, **unused_kwargs):
+    time.sleep(30)
+    raise OSError('timed out')  # as a real hung resolver ends, long after the check
+
+  monkeypatch.setattr(socket, 'create_connection', hanging_lookup)
   start = time.monotonic()
   with pytest.raises(UserError, match=r'no answer within 0.5 s'):
     loader._check_network(spec, timeout=0.5)
