@@ -1,7 +1,22 @@
-"""One check shared by the reports that set several models' results side by side: every
-number must come from the same images of one dataset (results.json's 'examples' record)."""
+"""One home for 'were these numbers measured on the same images?': results.json and
+learning_curves.json record their images as an 'examples' record (which, source, sha256);
+the reports that set several models' or checkpoints' numbers side by side compare them here."""
 
 from run_support.errors import UserError
+
+
+def describe_images(examples):
+  """'first 500 test images of raw:...' of an 'examples' record; a record written before
+  images were recorded (not a dict) reads 'unrecorded images'."""
+  if not isinstance(examples, dict):
+    return 'unrecorded images'
+  return f'{examples.get("which")} of {examples.get("source")}'
+
+
+def same_images(recorded, examples):
+  """Whether two 'examples' records name the same images (count, order and data)."""
+  return (isinstance(recorded, dict) and isinstance(examples, dict)
+          and recorded.get('sha256') == examples.get('sha256'))
 
 
 def check_same_images(rows):
@@ -12,7 +27,6 @@ def check_same_images(rows):
     if row['dataset'] != rows[0]['dataset']:
       raise UserError(f'{row["folder"]} is a {row["dataset"]} model, {rows[0]["folder"]} a '
                       f'{rows[0]["dataset"]} one: one dataset per report')
-    if row['examples'].get('sha256') != first.get('sha256'):
-      raise UserError(f'{row["results"]} measured {row["examples"].get("which")} of '
-                      f'{row["examples"].get("source")}, not the images of '
-                      f'{rows[0]["results"]} ({first.get("which")} of {first.get("source")})')
+    if not same_images(row['examples'], first):
+      raise UserError(f'{row["results"]} measured {describe_images(row["examples"])}, not the '
+                      f'images of {rows[0]["results"]} ({describe_images(first)})')

@@ -35,6 +35,8 @@ from evaluation.model_io import run_config
 from evaluation.model_io import weights_sha256
 from evaluation.plan import planned
 from evaluation.runner import attack_result
+from evaluation.same_images import describe_images
+from evaluation.same_images import same_images
 from madry_compat import build_model
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
@@ -83,13 +85,9 @@ def _measure(model, test, spec, n):
 def _check_same_images(document, examples, path):
   """Records which images the curves measure; refuses to add points measured on other
   images (another count, order or data source) to those already in the document."""
-  measured = document.get('examples')
-  if any(document['runs'].values()) and (
-      not isinstance(measured, dict) or measured.get('sha256') != examples['sha256']):
-    which = (f'{measured["which"]} of {measured["source"]}' if isinstance(measured, dict)
-             else 'unrecorded images')
-    raise UserError(f'{path} holds points measured on {which}, not on the {examples["which"]} '
-                    f'of {examples["source"]}; give another --output')
+  if any(document['runs'].values()) and not same_images(document.get('examples'), examples):
+    raise UserError(f'{path} holds points measured on {describe_images(document.get("examples"))}, '
+                    f'not on the {describe_images(examples)}; give another --output')
   document['examples'] = examples
 
 
