@@ -467,20 +467,23 @@ def test_chain_and_eq4_bullets_cite_their_own_images():
 
 def test_cifar_subset_status_figures_equal_their_evidence():
   """The banner's clean and train figures (each row's final_metrics.json) and the
-  label-smoothing row's learning-curve reading (learning_curves.json)."""
+  regularized rows' learning-curve readings (learning_curves.json)."""
   text = ' '.join(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md'))
                   .read().replace('>', ' ').split())
   shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
+  regularized = ('alpha0.95_sigma20', 'beta10_sigma20')
   metrics = {row: json.load(open(os.path.join(shipped, row, 'final_metrics.json')))
-             for row in ('natural', 'sigma20', 'alpha0.95_sigma20')}
+             for row in ('natural', 'sigma20') + regularized}
+  curves = json.load(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset',
+                                       'learning_curves.json')))['runs']
   for row, m in metrics.items():
     n = m['test_examples']
     assert n == 1000 and f'clean {format_interval(round(m["test_accuracy"] * n), n)}' in text, row
-  ls = metrics['alpha0.95_sigma20']
-  train = format_interval(round(ls['train_accuracy'] * ls['train_examples']), ls['train_examples'])
-  assert f'**{train} on its own {ls["train_examples"]:,} training images**' in text
-  curve = json.load(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset',
-                                      'learning_curves.json')))['runs']['alpha0.95_sigma20']
-  after = [curve[s]['clean'] for s in curve if int(s) > 3200]
-  assert f'{_pct(curve["3200"]["clean"], 1)}% at step 3,200' in text
-  assert f'flat at {_pct(min(after), 1)}-{_pct(max(after), 1)}% after it' in text
+  for row in regularized:
+    m = metrics[row]
+    train = format_interval(round(m['train_accuracy'] * m['train_examples']), m['train_examples'])
+    assert f'**{train} on its own {m["train_examples"]:,} training images**' in text, row
+    curve = curves[row]
+    after = [curve[s]['clean'] for s in curve if int(s) > 3200]
+    assert f'{_pct(curve["3200"]["clean"], 1)}% at step 3,200' in text, row
+    assert f'{_pct(min(after), 1)}-{_pct(max(after), 1)}% after it' in text, row
