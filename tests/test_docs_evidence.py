@@ -471,7 +471,7 @@ def test_cifar_subset_status_figures_equal_their_evidence():
   text = ' '.join(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md'))
                   .read().replace('>', ' ').split())
   shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
-  regularized = ('alpha0.95_sigma20', 'beta10_sigma20')
+  regularized = ('alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95')
   metrics = {row: json.load(open(os.path.join(shipped, row, 'final_metrics.json')))
              for row in ('natural', 'sigma20') + regularized}
   curves = json.load(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset',
