@@ -85,9 +85,10 @@ def _measure(model, test, spec, n):
 def _check_same_images(document, examples, path):
   """Records which images the curves measure; refuses to add points measured on other
   images (another count, order or data source) to those already in the document."""
-  if any(document['runs'].values()) and not same_images(document.get('examples'), examples):
-    raise UserError(f'{path} holds points measured on {describe_images(document.get("examples"))}, '
-                    f'not on the {describe_images(examples)}; give another --output')
+  recorded = document.get('examples')
+  if any(document['runs'].values()) and not same_images(recorded, examples):
+    raise UserError(f'{path} holds points measured on {describe_images(recorded)}, not on the '
+                    f'{describe_images(examples)}; give another --output')
   document['examples'] = examples
 
 

@@ -44,6 +44,11 @@ def _pct(value, digits):
   return f'{100 * value:.{digits}f}'
 
 
+def _interval(accuracy, n):
+  """The page's 'acc% [lo, hi]' cell of an accuracy measured on n images."""
+  return format_interval(round(accuracy * n), n)
+
+
 # The results page's main table: its row labels and the folder each row's evidence is in.
 RESULTS_ROWS = [
     ('natural', os.path.join(SHIPPED, 'natural')),
@@ -90,7 +95,7 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json(verdict
   rows = _table(open(os.path.join(verdict, 'verdict.md')).read(), '| model |')
   assert sorted(r[0] for r in rows) == sorted(report['models'])
   n = report['num_examples']
-  cell = lambda acc: format_interval(round(acc * n), n)
+  cell = lambda acc: _interval(acc, n)
   for name, clean, paper_cell, ours, chain, transfer, worst in rows:
     document = _results(os.path.join(SHIPPED, name), results)
     assert document['examples']['sha256'] == report['models'][name]['verdict']['examples']['sha256']
@@ -366,7 +371,7 @@ def test_madrys_learning_curve_points_equal_their_evidence():
   assert [cells[0].replace(',', '') for cells in rows] == sorted(points, key=int)
   for cells in rows:
     point = points[cells[0].replace(',', '')]
-    assert cells[1:] == [format_interval(round(point[m] * 1000), 1000)
+    assert cells[1:] == [_interval(point[m], 1000)
                          for m in ('clean', 'pgd40_xent', 'fgsm_xent')]
 
 
@@ -478,10 +483,10 @@ def test_cifar_subset_status_figures_equal_their_evidence():
                                        'learning_curves.json')))['runs']
   for row, m in metrics.items():
     n = m['test_examples']
-    assert n == 1000 and f'clean {format_interval(round(m["test_accuracy"] * n), n)}' in text, row
+    assert n == 1000 and f'clean {_interval(m["test_accuracy"], n)}' in text, row
   for row in regularized:
     m = metrics[row]
-    train = format_interval(round(m['train_accuracy'] * m['train_examples']), m['train_examples'])
+    train = _interval(m['train_accuracy'], m['train_examples'])
     assert f'**{train} on its own {m["train_examples"]:,} training images**' in text, row
     curve = curves[row]
     after = [curve[s]['clean'] for s in curve if int(s) > 3200]
