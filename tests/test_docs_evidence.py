@@ -472,19 +472,19 @@ def test_chain_and_eq4_bullets_cite_their_own_images():
 
 def test_cifar_subset_status_figures_equal_their_evidence():
   """The banner's clean and train figures (each row's final_metrics.json) and the
-  regularized rows' learning-curve readings (learning_curves.json)."""
+  learning-curve readings of the rows past natural and noise (learning_curves.json)."""
   text = ' '.join(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md'))
                   .read().replace('>', ' ').split())
   shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
-  regularized = ('alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95')
+  curved = ('alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95', 'fast_fgsm_rs')
   metrics = {row: json.load(open(os.path.join(shipped, row, 'final_metrics.json')))
-             for row in ('natural', 'sigma20') + regularized}
+             for row in ('natural', 'sigma20') + curved}
   curves = json.load(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset',
                                        'learning_curves.json')))['runs']
   for row, m in metrics.items():
     n = m['test_examples']
     assert n == 1000 and f'clean {_interval(m["test_accuracy"], n)}' in text, row
-  for row in regularized:
+  for row in curved:
     m = metrics[row]
     train = _interval(m['train_accuracy'], m['train_examples'])
     assert f'**{train} on its own {m["train_examples"]:,} training images**' in text, row
@@ -492,3 +492,5 @@ def test_cifar_subset_status_figures_equal_their_evidence():
     after = [curve[s]['clean'] for s in curve if int(s) > 3200]
     assert f'{_pct(curve["3200"]["clean"], 1)}% at step 3,200' in text, row
     assert f'{_pct(min(after), 1)}-{_pct(max(after), 1)}% after it' in text, row
+  pgd = [point['pgd20_xent'] for point in curves['fast_fgsm_rs'].values()]
+  assert f'stays within {_pct(min(pgd), 1)}-{_pct(max(pgd), 1)}% at every checkpoint' in text
