@@ -166,11 +166,18 @@ def _curve_point(folder, verdict, eps):
   return {kind: _worst(doc, kind) for kind in CURVE_KINDS}
 
 
+FIGURE_COLUMNS = 4  # panels per row: nine models stay readable on a page
+
+
 def _figure(report, spec, path):
   names = list(report['models'])
-  fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names) + 1, 3.4), sharex=True,
+  cols = min(FIGURE_COLUMNS, len(names))
+  rows = -(-len(names) // cols)
+  fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols + 1, 3.1 * rows + 0.3), sharex=True,
                            sharey=True, squeeze=False)
-  for ax, name in zip(axes[0], names):
+  for ax in axes.flat[len(names):]:
+    ax.set_visible(False)
+  for ax, name in zip(axes.flat, names):
     model = report['models'][name]
     points = sorted((float(e), v) for e, v in model['curve'].items())
     for kind, label in curve_labels(spec).items():
@@ -181,9 +188,11 @@ def _figure(report, spec, path):
     ax.axvline(spec.paper_attack.epsilon, color='grey', lw=0.8, ls=':')
     ax.set_title(name, fontsize=9)
     ax.set_xlabel(f'epsilon (L-infinity, {"[0, 255]" if spec.pixel_max == 255 else "[0, 1]"} pixels)')
+    ax.xaxis.set_tick_params(labelbottom=True)
     ax.grid(alpha=0.3)
-  axes[0][0].set_ylabel(f'robust accuracy (%), first {report["curve_num_examples"]} test images')
-  axes[0][-1].legend(fontsize=7)
+  for row in axes:
+    row[0].set_ylabel(f'robust accuracy (%),\nfirst {report["curve_num_examples"]} test images')
+  axes.flat[0].legend(fontsize=7, loc='lower left')
   fig.tight_layout()
   fig.savefig(path, dpi=110)
   plt.close(fig)
