@@ -123,12 +123,17 @@ def _markdown_tables(text):
   return tables
 
 
+def _verdict_tables():
+  """The three tables of the verdict's generated verdict.md: verdict, transfer, curves."""
+  tables = _markdown_tables(open(os.path.join(RECORDS, 'verdict.md')).read())
+  assert len(tables) == 3
+  return tables
+
+
 def test_every_generated_verdict_table_is_on_its_page_verbatim():
   """The verdict, transfer and epsilon-curve tables of verdict.md, as generated."""
   text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')).read()
-  tables = _markdown_tables(open(os.path.join(RECORDS, 'verdict.md')).read())
-  assert len(tables) == 3
-  for table in tables:
+  for table in _verdict_tables():
     assert table in text, table.splitlines()[0]
 
 
@@ -168,7 +173,7 @@ def test_adversarial_training_page_holds_its_rows_lines_of_every_verdict_table()
   generated in verdict.md."""
   text = open(AT_PAGE).read()
   rows = ('fast_fgsm_rs', 'fast_fgsm_rs_cyclic', 'madry_adv_pgd40_10k')
-  for table in _markdown_tables(open(os.path.join(RECORDS, 'verdict.md')).read()):
+  for table in _verdict_tables():
     lines = [l for l in table.splitlines() if l.split(' | ')[0].lstrip('| ') in rows]
     assert lines, table.splitlines()[0]
     for line in lines:
