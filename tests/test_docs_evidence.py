@@ -508,3 +508,25 @@ def test_cifar_subset_status_figures_equal_their_evidence():
     assert f'{_pct(min(after), 1)}-{_pct(max(after), 1)}% after it' in text, row
   pgd = [point['pgd20_xent'] for point in curves['fast_fgsm_rs'].values()]
   assert f'stays within {_pct(min(pgd), 1)}-{_pct(max(pgd), 1)}% at every checkpoint' in text
+
+
+def test_autoattack_on_all_10000_table_equals_its_evidence():
+  """Each row's AutoAttack chain on all 10,000 (eval/autoattack_all) beside its paper-protocol
+  PGD-40 (eval/all): the whole test set in both, the same weights in both."""
+  rows = _table(open(PAGE).read(), '| row (all 10,000, eps 0.3) |')
+  def finished(row):
+    path = os.path.join(SHIPPED, row, 'eval', 'autoattack_all', 'results.json')
+    return os.path.exists(path) and json.load(open(path))['complete'] is True
+  measured = {row for row in os.listdir(SHIPPED) if finished(row)}
+  assert {cells[0].strip('`') for cells in rows} == measured and len(rows) == len(measured)
+  for cells in rows:
+    folder = os.path.join(SHIPPED, cells[0].strip('`'))
+    chain, paper = _results(folder, 'autoattack_all'), _results(folder, 'all')
+    assert chain['examples']['count'] == 10000 and not chain['examples']['partial_split']
+    assert chain['model']['weights_sha256'] == paper['model']['weights_sha256']
+    acc, pgd = _accuracies(chain), _accuracies(paper)
+    every = lambda a: format_interval(round(a * 10000), 10000, digits=2)
+    expected = ([every(acc['clean'])] + [every(pgd[n]) for n in PAPER_WHITEBOX[1:]]
+                + [every(acc[n]) for n in CHAIN[:3]] + [f'**{every(acc["aa_square"])}**'])
+    seconds = sum(a['seconds'] for a in chain['attacks'])
+    assert cells[1:] == expected + [f'{seconds / 60:.0f}'], cells[0]
