@@ -530,3 +530,13 @@ def test_autoattack_on_all_10000_table_equals_its_evidence():
                 + [every(acc[n]) for n in CHAIN[:3]] + [f'**{every(acc["aa_square"])}**'])
     seconds = sum(a['seconds'] for a in chain['attacks'])
     assert cells[1:] == expected + [f'{seconds / 60:.0f}'], cells[0]
+  text = ' '.join(open(PAGE).read().split())
+  chains = {row: _accuracies(_results(os.path.join(SHIPPED, row), 'autoattack_all'))
+            for row in ('beta2_sigma0.5', 'beta0.5_sigma0.5', 'alpha0.95_sigma0.3')}
+  squeezed = [chains[r] for r in ('beta2_sigma0.5', 'beta0.5_sigma0.5')]
+  every = lambda a: format_interval(round(a * 10000), 10000, digits=2)
+  assert f'{every(squeezed[0]["aa_square"])} and {every(squeezed[1]["aa_square"])} to logit squeezing' in text
+  removed = lambda step, before: ' and '.join(f'{100 * (c[before] - c[step]):.2f}' for c in squeezed)
+  assert f'FAB-T removes {removed("aa_fab_t", "aa_apgd_t")} points' in text
+  assert f'no gradients, {removed("aa_square", "aa_fab_t")} (' in text
+  assert f'APGD-CE alone breaks label smoothing (to {_pct(chains["alpha0.95_sigma0.3"]["aa_apgd_ce"], 2)}%' in text
