@@ -512,29 +512,31 @@ def test_cifar_subset_status_figures_equal_their_evidence():
 
 def test_autoattack_on_all_10000_table_equals_its_evidence():
   """Each row's AutoAttack chain on all 10,000 (eval/autoattack_all) beside its paper-protocol
-  PGD-40 (eval/all): the whole test set in both, the same weights in both."""
-  rows = _table(open(PAGE).read(), '| row (all 10,000, eps 0.3) |')
+  PGD-40 (eval/all): the whole test set in both, the same weights in both; and the
+  paragraph's figures read from the same chains."""
+  page = open(PAGE).read()
+  rows = _table(page, '| row (all 10,000, eps 0.3) |')
   def finished(row):
     path = os.path.join(SHIPPED, row, 'eval', 'autoattack_all', 'results.json')
     return os.path.exists(path) and json.load(open(path))['complete'] is True
   measured = {row for row in os.listdir(SHIPPED) if finished(row)}
   assert {cells[0].strip('`') for cells in rows} == measured and len(rows) == len(measured)
+  every = lambda a: format_interval(round(a * 10000), 10000, digits=2)
+  chains = {}
   for cells in rows:
-    folder = os.path.join(SHIPPED, cells[0].strip('`'))
+    row = cells[0].strip('`')
+    folder = os.path.join(SHIPPED, row)
     chain, paper = _results(folder, 'autoattack_all'), _results(folder, 'all')
     assert chain['examples']['count'] == 10000 and not chain['examples']['partial_split']
     assert chain['model']['weights_sha256'] == paper['model']['weights_sha256']
-    acc, pgd = _accuracies(chain), _accuracies(paper)
-    every = lambda a: format_interval(round(a * 10000), 10000, digits=2)
+    acc = chains[row] = _accuracies(chain)
+    pgd = _accuracies(paper)
     expected = ([every(acc['clean'])] + [every(pgd[n]) for n in PAPER_WHITEBOX[1:]]
                 + [every(acc[n]) for n in CHAIN[:3]] + [f'**{every(acc["aa_square"])}**'])
     seconds = sum(a['seconds'] for a in chain['attacks'])
-    assert cells[1:] == expected + [f'{seconds / 60:.0f}'], cells[0]
-  text = ' '.join(open(PAGE).read().split())
-  chains = {row: _accuracies(_results(os.path.join(SHIPPED, row), 'autoattack_all'))
-            for row in ('beta2_sigma0.5', 'beta0.5_sigma0.5', 'alpha0.95_sigma0.3')}
+    assert cells[1:] == expected + [f'{seconds / 60:.0f}'], row
+  text = ' '.join(page.split())
   squeezed = [chains[r] for r in ('beta2_sigma0.5', 'beta0.5_sigma0.5')]
-  every = lambda a: format_interval(round(a * 10000), 10000, digits=2)
   assert f'{every(squeezed[0]["aa_square"])} and {every(squeezed[1]["aa_square"])} to logit squeezing' in text
   removed = lambda step, before: ' and '.join(f'{100 * (c[before] - c[step]):.2f}' for c in squeezed)
   assert f'FAB-T removes {removed("aa_fab_t", "aa_apgd_t")} points' in text
