@@ -1,11 +1,12 @@
 """Benchmarks are figures only on an idle machine: refuse (or mark) a run on busy cores."""
 
 import os
-import platform
 import sys
 
 from absl import flags
 import tensorflow as tf
+
+from run_support.machine import machine_record
 
 # A 1-minute load average above this share of the cores means something else is running.
 BUSY_SHARE = 0.25
@@ -47,5 +48,4 @@ class BenchRun:
     (1, 5, 15 min) before and after, and the machine."""
     return {'benchmark': not self.busy, 'load_average_at_start': list(self._start_load),
             'load_average_at_end': list(os.getloadavg()),
-            'machine': {'platform': platform.platform(), 'processor': platform.processor(),
-                        'cpus': os.cpu_count(), 'tensorflow': tf.__version__}}
+            'machine': dict(machine_record(), tensorflow=tf.__version__)}

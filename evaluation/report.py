@@ -4,8 +4,8 @@ summary, the results.json document and its Markdown table."""
 import numpy as np
 
 from evaluation.intervals import wilson_interval
-
 from evaluation.plan import AUTOATTACK
+from run_support.machine import machine_label
 
 # Worst-case groups: each threat model alone, AutoAttack's chain, and all of them together.
 ANY = 'any (white-box, black-box, AutoAttack)'
@@ -67,8 +67,20 @@ def markdown_table(results, cases, warnings):
     lines += [f'| {c["threat"]} | {c["epsilon"]:g} {c["norm"]} | '
               f'**{_with_interval([ch == "1" for ch in c["correct"]])}** | '
               f'{", ".join(c["over"])} |' for c in cases]
+  lines += _machines_lines(results)
   lines += [f'- WARNING: {w}' for w in warnings]
   return '\n'.join(lines) + '\n'
+
+
+def _machines_lines(results):
+  """Where the seconds were measured: one line per machine with the results it timed
+  (results filled over several sittings may mix CPUs; older ones recorded none)."""
+  timed = {}
+  for r in results:
+    label = machine_label(r.machine) if r.machine else 'an unrecorded machine'
+    timed.setdefault(label, []).append(r.name)
+  return [''] + [f'- seconds measured on {label}: {", ".join(names)}'
+                 for label, names in timed.items()]
 
 
 def results_document(context, results, warnings, zero_grad, complete):

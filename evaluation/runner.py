@@ -16,6 +16,7 @@ from data_input.pipeline import eval_batches
 from evaluation.accuracy import correct_per_example
 from run_support.distribution import is_distributed
 from run_support.distribution import replicated_attack
+from run_support.machine import machine_record
 
 
 _RESTART_SALT = 7919000  # seed offset of each further random stream (restart)
@@ -32,6 +33,7 @@ class AttackResult:
   correct: np.ndarray    # bool per example: the target still classifies it correctly
   seconds: float
   sanity: dict
+  machine: dict = None   # run_support.machine.machine_record() where `seconds` was measured
 
   @property
   def accuracy(self):
@@ -46,7 +48,7 @@ class AttackResult:
               for k, v in self.config.items()}  # JSON has no infinity
     return {'name': self.name, 'threat': self.threat, 'chain': self.chain,
             'description': self.description, 'config': config, 'accuracy': self.accuracy,
-            'seconds': round(self.seconds, 3), 'sanity': self.sanity,
+            'seconds': round(self.seconds, 3), 'machine': self.machine, 'sanity': self.sanity,
             'correct': ''.join('1' if c else '0' for c in self.correct)}
 
   @classmethod
@@ -55,7 +57,8 @@ class AttackResult:
     return cls(name=entry['name'], threat=entry['threat'], chain=entry.get('chain'),
                description=entry['description'], config=config,
                correct=np.array([c == '1' for c in entry['correct']], bool),
-               seconds=entry['seconds'], sanity=entry['sanity'])
+               seconds=entry['seconds'], sanity=entry['sanity'],
+               machine=entry.get('machine'))  # None: measured before machines were recorded
 
 
 def clean_result(predict, split, spec, num_examples, batch_size):
@@ -64,7 +67,7 @@ def clean_result(predict, split, spec, num_examples, batch_size):
   start = time.perf_counter()
   correct = correct_per_example(predict, split, spec, batch_size, num_examples)
   return AttackResult('clean', 'clean', None, 'no attack', {}, correct,
-                      time.perf_counter() - start, {'ok': True})
+                      time.perf_counter() - start, {'ok': True}, machine_record())
 
 
 def _attack_seed(seed, batch, stream):
@@ -178,7 +181,7 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
                                      'target' if restarts > 1 else '')
   result = AttackResult(config.name, planned.threat, planned.chain, description,
                         recorded_config(planned, source_state), np.concatenate(correct),
-                        time.perf_counter() - start, sanity.report())
+                        time.perf_counter() - start, sanity.report(), machine_record())
   if not result.sanity['ok']:
     logging.warning('%s failed its sanity check: %s', config.name, result.sanity)
   return result

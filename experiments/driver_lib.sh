@@ -26,7 +26,8 @@ for_rows() {
 }
 
 # A run that cannot finish in one sitting is parked: its newest checkpoint (weights, the
-# optimizer's state, the step and the training time so far) and its settings go into
+# optimizer's state, the step and the training time so far), its settings and its training
+# segments go into
 # $PARKED/<row>/, which is committed, so that `train` resumes it on another machine too.
 # `ship` deletes the parked copy once the run is done.
 park_row() {
@@ -36,6 +37,8 @@ park_row() {
   newest=$(sed -n 's/^model_checkpoint_path: "\(.*\)"$/\1/p' "$ckpts/checkpoint")
   rm -rf "${PARKED:?}/$1" && mkdir -p "$PARKED/$1/checkpoints"
   cp "$RUNS/$1/run_config.json" "$RUNS/$1/flags.cfg" "$PARKED/$1/"
+  # which machine trained which steps (runs from before it was recorded have none)
+  if [ -f "$RUNS/$1/training_segments.json" ]; then cp "$RUNS/$1/training_segments.json" "$PARKED/$1/"; fi
   cp "$ckpts/$newest".* "$PARKED/$1/checkpoints/"
   printf 'model_checkpoint_path: "%s"\nall_model_checkpoint_paths: "%s"\n' "$newest" "$newest" \
       > "$PARKED/$1/checkpoints/checkpoint"

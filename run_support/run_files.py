@@ -9,6 +9,7 @@ METRICS_FILE = 'final_metrics.json'
 CONFIG_FILE = 'run_config.json'
 FLAGS_FILE = 'flags.cfg'
 CHECKPOINT_SUBDIR = 'checkpoints'
+SEGMENTS_FILE = 'training_segments.json'  # each sitting's steps, seconds and machine
 SUMMARY_SUBDIR = 'summaries'
 # Madry's TF1 checkpoint folders: the state file naming the latest checkpoint prefix
 MADRY_STATE_FILE = 'checkpoint'

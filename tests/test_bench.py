@@ -6,12 +6,14 @@ import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from bench import idle
 from bench.step_breakdown import _keras_conv_twin
 from conftest import REPO_ROOT
 from conftest import needs_mnist
 from madry_compat import build_model
+from run_support import machine
 
 
 def test_busy_cores_stop_a_benchmark_unless_allowed(monkeypatch, capsys):
@@ -33,7 +35,8 @@ def test_a_busy_run_records_that_it_is_no_benchmark(monkeypatch, capsys):
   record = run.record()
   assert record['benchmark'] is False
   assert record['load_average_at_start'] == [1.9, 1.5, 1.0]
-  assert record['load_average_at_end'] == [0.2, 1.1, 1.0] and record['machine']['cpus'] == 2
+  assert record['load_average_at_end'] == [0.2, 1.1, 1.0]
+  assert record['machine'] == dict(machine.machine_record(), tensorflow=tf.__version__)
   run.warn_if_busy()
   assert 'NOT A BENCHMARK' in capsys.readouterr().out
 
@@ -120,3 +123,18 @@ def test_wrn_budget_counts_each_rows_images_at_its_step_kinds_speed(monkeypatch)
   two = {'a': TrainConfig(train_steps=3600, batch_size=100),
          'b': TrainConfig(train_steps=3600, batch_size=100, adv_train=True, adv_steps=7)}
   assert wrn_budget.study_hours(two, {'natural-cost': 100.0, 'PGD-7': 50.0}) == pytest.approx(3.0)
+
+
+def test_the_machine_record_names_the_cpu_and_its_speed_relevant_extensions(monkeypatch):
+  lines = ['processor\t: 0', 'model name\t: AMD EPYC', 'flags\t\t: fpu sse avx avx2 fma',
+           'processor\t: 1', 'model name\t: AMD EPYC', 'flags\t\t: fpu sse avx avx2 fma']
+  monkeypatch.setattr(machine, '_cpuinfo_lines', lambda: lines)
+  monkeypatch.setattr(machine.os, 'cpu_count', lambda: 2)
+  machine.machine_record.cache_clear()
+  try:
+    record = machine.machine_record()
+  finally:
+    machine.machine_record.cache_clear()  # later tests see the real machine
+  assert (record['cpu'], record['cpus'], record['simd']) == ('AMD EPYC', 2, ['avx2'])
+  assert machine.machine_label(record) == 'AMD EPYC, 2 cores, avx2'
+  assert machine.machine_label({'cpu': 'arm', 'cpus': 4, 'simd': []}) == 'arm, 4 cores'

@@ -77,7 +77,7 @@ def test_park_keeps_only_the_newest_checkpoint_and_unpark_restores_it(tmp_path):
   runs, parked = tmp_path / 'runs', tmp_path / 'parked'
   ckpts = runs / 'row' / 'checkpoints'
   ckpts.mkdir(parents=True)
-  for name in ('run_config.json', 'flags.cfg'):
+  for name in ('run_config.json', 'flags.cfg', 'training_segments.json'):
     (runs / 'row' / name).write_text(name)
   for step in (10, 20):
     (ckpts / f'ckpt-{step}.index').write_text(str(step))
@@ -89,6 +89,7 @@ def test_park_keeps_only_the_newest_checkpoint_and_unpark_restores_it(tmp_path):
   assert result.returncode == 0, result.stderr
   assert sorted(os.listdir(parked / 'row' / 'checkpoints')) == ['checkpoint', 'ckpt-20.index']
   assert (tmp_path / 'elsewhere' / 'row' / 'checkpoints' / 'ckpt-20.index').read_text() == '20'
+  assert (tmp_path / 'elsewhere' / 'row' / 'training_segments.json').is_file()  # its machines
 
 
 def test_the_gpu_driver_names_existing_flagfiles_and_refuses_unknown_tables():

@@ -20,6 +20,8 @@ from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
 from evaluation.runner import AttackResult
 from run_support.errors import RunFailure
+from run_support.machine import machine_label
+from run_support.machine import machine_record
 
 
 def _strict_json(text):
@@ -51,6 +53,7 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   for entry in doc['attacks']:
     assert len(entry['correct']) == 100 and entry['sanity']['ok'] and entry['seconds'] >= 0
     assert entry['accuracy'] == pytest.approx(entry['correct'].count('1') / 100)
+    assert entry['machine'] == machine_record()  # where its seconds were measured
   assert by_name['pgd40_xent']['sanity']['max_linf'] <= 0.3 + 1e-6
   assert doc['complete'] is True and doc['model']['global_step'] == 150
   assert len(doc['model']['weights_sha256']) == 64
@@ -66,7 +69,9 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   worst = cases[('any (white-box, black-box, AutoAttack)', 0.3)]
   assert worst['accuracy'] == pytest.approx(np.mean(bits(white + black)))
   assert 'zero_gradient_share' in doc and isinstance(doc['warnings'], list)
-  assert '| pgd40_xent | white-box |' in open(os.path.join(out, 'results.md')).read()
+  markdown = open(os.path.join(out, 'results.md')).read()
+  assert '| pgd40_xent | white-box |' in markdown
+  assert f'- seconds measured on {machine_label(machine_record())}: clean, ' in markdown
   # Transfer from the natural model is weaker than white-box PGD on the target itself.
   assert by_name['bb_pgd40_cw']['accuracy'] >= by_name['pgd40_cw']['accuracy']
 

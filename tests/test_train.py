@@ -1,5 +1,6 @@
 """train.py end to end: flag validation, the real main on tiny data, kill-and-resume."""
 
+import dataclasses
 import glob
 import json
 import os
@@ -19,8 +20,10 @@ from conftest import needs_cifar_subset
 from conftest import run_main
 from data_input import loader
 from evaluation.model_io import load_model_folder
+from run_support.machine import machine_record
 import train
 from training.guard import DivergenceError
+from training import run_folder
 from training.loop import TrainData
 
 
@@ -60,6 +63,12 @@ def test_main_trains_checkpoints_resumes_and_exports(tmp_path):
   assert metrics['global_step'] == 40 and metrics['test_examples'] == 100
   assert metrics['test_accuracy'] > 0.3  # chance is 0.1
   assert metrics['config']['alpha'] == 0.1 and metrics['train_seconds'] > 0
+  # One sitting, on this machine, timed as train_seconds is; recorded beside the checkpoints.
+  [segment] = metrics['segments']
+  assert (segment['from_step'], segment['to_step']) == (0, 40)
+  assert segment['machine'] == machine_record()
+  assert segment['seconds'] == pytest.approx(metrics['train_seconds'])
+  assert json.load(open(os.path.join(model_dir, 'training_segments.json')))['segments'] == [segment]
   xent = _scalars(model_dir, 'train/xent')
   assert sorted(xent) == list(range(5, 45, 5))
   assert np.mean([xent[35], xent[40]]) < np.mean([xent[5], xent[10]])
@@ -182,6 +191,26 @@ def test_sigkilled_deterministic_run_resumes_to_identical_weights(tmp_path):
   metrics = [json.load(open(d / 'final_metrics.json')) for d in (model_dir, reference_dir)]
   assert metrics[0]['global_step'] == metrics[1]['global_step'] == 120
   assert metrics[0]['test_accuracy'] == metrics[1]['test_accuracy']
+  # The resumed run's sittings: in order, none overlapping, the last one ending the run.
+  segments = metrics[0]['segments']
+  assert len(segments) >= 2 and segments[0]['from_step'] == 0 and segments[-1]['to_step'] == 120
+  for earlier, later in zip(segments, segments[1:]):
+    assert earlier['from_step'] < earlier['to_step'] <= later['from_step']
+
+
+def test_a_resumed_run_keeps_the_segments_its_checkpoint_covers(tmp_path):
+  cfg = train.config_from_flagfile(os.path.join(REPO_ROOT, 'configs', 'paper',
+                                                 'mnist_alpha0_beta0_sigma0_k100k.cfg'))
+  cfg = dataclasses.replace(cfg, model_dir=str(tmp_path))
+  assert run_folder.segments_before(cfg, 80) == []  # nothing recorded: a run from before
+  machine = {'cpu': 'x'}
+  run_folder.record_segments(cfg, [
+      {'from_step': 0, 'to_step': 50, 'seconds': 5.0, 'machine': machine},
+      {'from_step': 50, 'to_step': 100, 'seconds': 7.0, 'machine': machine}])
+  # Resumed at 80 (the checkpoint at 100 lost): the second sitting counts to 80 only.
+  assert [(s['from_step'], s['to_step']) for s in run_folder.segments_before(cfg, 80)] == [
+      (0, 50), (50, 80)]
+  assert [(s['from_step'], s['to_step']) for s in run_folder.segments_before(cfg, 50)] == [(0, 50)]
 
 
 PAPER_CONFIGS = sorted(glob.glob(os.path.join(REPO_ROOT, 'configs', 'paper', '*.cfg')))

@@ -17,6 +17,7 @@ from evaluation.accuracy import clean_accuracy
 from evaluation.accuracy import make_predict_fn
 from madry_compat import build_model
 from run_support.errors import UserError
+from run_support.machine import machine_record
 from run_support.distribution import checkpoint_dir
 from run_support.distribution import is_chief
 from run_support.distribution import make_strategy
@@ -100,6 +101,7 @@ class _Run:
   guard: DivergenceGuard
   monitor: LossMonitor
   start_step: int = 0
+  segments: list = dataclasses.field(default_factory=list)  # run_folder.segments_before
 
 
 def _set_up(cfg):
@@ -139,6 +141,7 @@ def _restore(run, cfg, data):
   examples and records the config."""
   latest = _restore_checkpoint(run.checkpoint, run.chief_dir)
   run.start_step = _iterations(run.optimizer)
+  run.segments = run_folder.segments_before(cfg, run.start_step)
   if latest:
     logging.info('Resumed from %s at step %d.', latest, run.start_step)
     run.guard.kept_checkpoint(latest, run.start_step)
@@ -166,7 +169,9 @@ def _train_loop(run, cfg, data):
                data.train.source, run.start_step, cfg.train_steps,
                run.strategy.num_replicas_in_sync,
                cfg.batch_size // run.strategy.num_replicas_in_sync)
-  segment_start = time.perf_counter()
+  interval_start = time.perf_counter()  # since the last checkpoint
+  sitting = {'from_step': run.start_step, 'to_step': run.start_step, 'seconds': 0.0,
+             'machine': machine_record()}  # this process's segment, once it checkpoints
   step = run.start_step
   for images, labels in batches.iterate(run.start_step, cfg.train_steps):
     out = train_step(images, labels)
@@ -183,9 +188,15 @@ def _train_loop(run, cfg, data):
     if step % cfg.checkpoint_every == 0 or step == cfg.train_steps:
       run.guard.check_loss(run.monitor)
       run.guard.check_weights(step, run.model.variables)  # batch-norm statistics too
-      run.train_seconds.assign_add(time.perf_counter() - segment_start)
-      segment_start = time.perf_counter()
+      elapsed = time.perf_counter() - interval_start
+      run.train_seconds.assign_add(elapsed)
+      sitting.update(to_step=step, seconds=sitting['seconds'] + elapsed)
+      interval_start = time.perf_counter()
       run.guard.kept_checkpoint(run.manager.save(checkpoint_number=step), step)
+      if run.chief:
+        run_folder.record_segments(cfg, run.segments + [sitting])
+  if sitting['to_step'] > sitting['from_step']:
+    run.segments.append(sitting)
   writer.flush()
   remove_scratch(run.save_dir, run.chief_dir)
 
@@ -231,6 +242,7 @@ def _finish(run, cfg, data):
       'train_examples': len(data.train),
       'train_split': data.train.describe(),
       'train_seconds': float(run.train_seconds.numpy()),
+      'segments': run.segments,  # which machine trained which steps (seconds per sitting)
       'replicas': run.strategy.num_replicas_in_sync,
       'warnings': run.guard.warnings,
       'config': dataclasses.asdict(cfg),

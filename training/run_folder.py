@@ -19,6 +19,7 @@ from run_support.run_files import CONFIG_FILE
 from run_support.run_files import FLAGS_FILE
 from run_support.run_files import METRICS_FILE
 from run_support.run_files import MODEL_FILE
+from run_support.run_files import SEGMENTS_FILE
 from run_support.run_files import SUMMARY_SUBDIR
 from training.config import legacy_identity
 
@@ -65,6 +66,26 @@ def record_config(cfg):
   write_json_atomic(os.path.join(cfg.model_dir, CONFIG_FILE),
                     {'identity': cfg.identity(), 'config': dataclasses.asdict(cfg)})
   write_text_atomic(os.path.join(cfg.model_dir, FLAGS_FILE), cfg.as_flags())
+
+
+def segments_before(cfg, step):
+  """The recorded training segments ({from_step, to_step, seconds, machine}) up to `step`,
+  where a resumed run starts: a later part whose checkpoint is gone is dropped. A run from
+  before segments were recorded has none for its earlier steps."""
+  path = os.path.join(cfg.model_dir, SEGMENTS_FILE)
+  if not os.path.isfile(path):
+    return []
+  try:
+    with open(path) as f:
+      recorded = json.load(f)['segments']
+    return [dict(s, to_step=min(s['to_step'], step)) for s in recorded if s['from_step'] < step]
+  except (OSError, ValueError, KeyError, TypeError) as e:
+    raise UserError(f'{path} is unreadable ({e!r}); move it away to resume') from None
+
+
+def record_segments(cfg, segments):
+  """training_segments.json: which machine trained which steps, in how many seconds."""
+  write_json_atomic(os.path.join(cfg.model_dir, SEGMENTS_FILE), {'segments': segments})
 
 
 def checkpoints(cfg):
