@@ -27,8 +27,8 @@ for_rows() {
 
 # A run that cannot finish in one sitting is parked: its newest checkpoint (weights, the
 # optimizer's state, the step and the training time so far), its settings and its training
-# segments go into
-# $PARKED/<row>/, which is committed, so that `train` resumes it on another machine too.
+# segments go into $PARKED/<row>/, which is committed, so that `train` resumes it on
+# another machine too.
 # `ship` deletes the parked copy once the run is done.
 park_row() {
   [ -f "$RUNS/$1/final_metrics.json" ] && { echo "done, nothing to park: $1"; return; }

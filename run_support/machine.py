@@ -1,6 +1,6 @@
 """Which machine a timing was taken on. A run resumed in another sitting, or a results file
 filled over several, may hold seconds measured on different CPUs (issue 30's sittings ran on
-an AVX-512 machine and on one three times slower), so each timing carries this record."""
+an AVX-512 machine and on a slower one with AVX2 only), so each timing carries this record."""
 
 import functools
 import os

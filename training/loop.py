@@ -17,11 +17,11 @@ from evaluation.accuracy import clean_accuracy
 from evaluation.accuracy import make_predict_fn
 from madry_compat import build_model
 from run_support.errors import UserError
-from run_support.machine import machine_record
 from run_support.distribution import checkpoint_dir
 from run_support.distribution import is_chief
 from run_support.distribution import make_strategy
 from run_support.distribution import remove_scratch
+from run_support.machine import machine_record
 from training.guard import DivergenceGuard
 from training.guard import LossMonitor
 from training import run_folder
