@@ -98,7 +98,7 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
 def test_natural_model_falls_to_zero_under_pgd(two_models, tfds_mnist_dir, tmp_path):
   out = str(tmp_path / 'eval')
   run_main(eval_main, [f'--model_dir={two_models["natural"]}', f'--data_dir={tfds_mnist_dir}',
-                          '--num_examples=100', f'--output_dir={out}', '--suite=unbounded',
+                          '--num_examples=25', f'--output_dir={out}', '--suite=unbounded',
                           '--attacks=pgd40:steps=40'])
   by_name = {a['name']: a for a in _results(out)['attacks']}
   assert by_name['pgd40']['accuracy'] < 0.05

@@ -172,7 +172,7 @@ def test_transfer_cache_keys_by_the_attack_code_this_process_loaded(monkeypatch,
 def test_transfer_suite_end_to_end(two_models, tfds_mnist_dir, tmp_path):
   out = str(tmp_path / 'eval')
   natural, ls = two_models['natural'], two_models['ls']
-  args = [f'--model_dir={ls}', f'--data_dir={tfds_mnist_dir}', '--num_examples=30',
+  args = [f'--model_dir={ls}', f'--data_dir={tfds_mnist_dir}', '--num_examples=8',
           '--suite=paper_whitebox,transfer', f'--transfer_sources=nat={natural},ens={natural}+{natural}',
           f'--output_dir={out}', '--early_stop', f'--transfer_cache_dir={tmp_path / "cache"}']
   run_main(eval_main, args)
