@@ -148,10 +148,13 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     attack = replicated_attack(strategy, attack)
   batches = list(eval_batches(split, spec, batch_size, num_examples))
   key = cached = None
+  kept = {}
   if cache is not None and black_box:
     key = cache.key(source_state, recorded_config(planned, None), seed, batch_size,
                     split.sha256(num_examples))
-    cached = cache.load(key, [(restarts,) + x.shape for x, _ in batches])
+    shapes = [(restarts,) + x.shape for x, _ in batches]
+    cached = cache.load(key, shapes)
+    kept = cache.load_partial(key, shapes) if cached is None else {}
   sanity = _Sanity(config, lo, hi)
   correct, crafted = [], []
   start = time.perf_counter()
@@ -161,9 +164,15 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     offset += len(y)
     batch_correct = keep.copy()
     if black_box:
-      x_advs = cached[index] if cached is not None else np.stack([
-          attack(x, y, seed=_attack_seed(seed, index, planned.stream + r))[0].numpy()
-          for r in range(restarts)])
+      if cached is not None:
+        x_advs = cached[index]
+      elif index in kept:
+        x_advs = kept[index]
+      else:
+        x_advs = np.stack([attack(x, y, seed=_attack_seed(seed, index, planned.stream + r))[0]
+                           .numpy() for r in range(restarts)])
+        if key is not None:
+          cache.save_batch(key, index, x_advs)
       crafted.append(x_advs)
       for x_adv in x_advs:
         sanity.update(x, x_adv)

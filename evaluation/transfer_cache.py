@@ -3,12 +3,15 @@ so that judging more target models against the same source costs no new crafting
 
 An entry is keyed by everything the crafted images depend on: the source's weights, the
 attack's settings, the seed, the test images and how they are batched, and the attack code
-itself. Anything unreadable or of the wrong shape is recrafted, never trusted.
+itself. Anything unreadable or of the wrong shape is recrafted, never trusted. Batches are
+kept as they are crafted (`<key>.partial/`), so a crafting killed midway resumes at its
+first missing batch (each batch's seed depends only on its index).
 """
 
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 
 from absl import logging
@@ -71,13 +74,44 @@ class TransferCache:
     return batches
 
   def save(self, key, batches):
-    """Stores the crafted batches of `key` atomically."""
-    os.makedirs(self.folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f'.{key}.', suffix='.npz')
+    """Stores the crafted batches of `key` atomically; its partial batches go."""
+    self._write(self.folder, f'{key}.npz',
+                lambda f: np.savez(f, **{f'batch{i}': b for i, b in enumerate(batches)}))
+    shutil.rmtree(self._partial_dir(key), ignore_errors=True)
+
+  def _partial_dir(self, key):
+    return os.path.join(self.folder, f'{key}.partial')
+
+  def save_batch(self, key, index, batch):
+    """Keeps batch `index` of an unfinished crafting of `key` (atomically)."""
+    self._write(self._partial_dir(key), f'batch{index}.npy', lambda f: np.save(f, batch))
+
+  def load_partial(self, key, batch_shapes):
+    """{index: crafted batch} of an unfinished crafting of `key`: the batches kept so far
+    that are readable and of their expected shape (the others are crafted again)."""
+    kept = {}
+    for index, shape in enumerate(batch_shapes):
+      path = os.path.join(self._partial_dir(key), f'batch{index}.npy')
+      try:
+        batch = np.load(path) if os.path.isfile(path) else None
+      except (OSError, ValueError) as e:
+        logging.warning('partial transfer batch %s is unreadable (%s); recrafting', path, e)
+        continue
+      if batch is not None and batch.shape == tuple(shape):
+        kept[index] = batch
+    if kept:
+      logging.info('resuming a crafting: %d of %d batches kept in %s', len(kept),
+                   len(batch_shapes), self._partial_dir(key))
+    return kept
+
+  @staticmethod
+  def _write(folder, name, write):
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{name}.')
     try:
       with os.fdopen(fd, 'wb') as f:
-        np.savez(f, **{f'batch{i}': b for i, b in enumerate(batches)})
-      os.replace(tmp, self._path(key))
+        write(f)
+      os.replace(tmp, os.path.join(folder, name))
     except BaseException:
       if os.path.exists(tmp):
         os.remove(tmp)

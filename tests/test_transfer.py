@@ -148,6 +148,38 @@ def test_transfer_cache_crafts_once_for_every_target(monkeypatch, tmp_path):
   assert len(other_source.calls) == 6
 
 
+class _KilledAfter(_FakeAttack):
+  """A crafting that dies (as a killed process would) on its call number `calls + 1`."""
+
+  def __init__(self, calls):
+    super().__init__()
+    self.limit = calls
+
+  def __call__(self, x, y, seed):
+    if len(self.calls) == self.limit:
+      raise KeyboardInterrupt
+    return super().__call__(x, y, seed)
+
+
+def test_a_killed_crafting_resumes_at_its_first_missing_batch(monkeypatch, tmp_path):
+  """Nine examples in batches of 5 and 4, three restarts: killed during the second batch,
+  the rerun crafts only that batch, scores as an uninterrupted run, and leaves one entry."""
+  cache = TransferCache(str(tmp_path))
+  with pytest.raises(KeyboardInterrupt):
+    _black_box_result(monkeypatch, _KilledAfter(4), _fooled_by_restart(0), cache=cache)
+  (partial,) = os.listdir(tmp_path)
+  assert partial.endswith('.partial') and os.listdir(tmp_path / partial) == ['batch0.npy']
+  resumed = _FakeAttack()
+  result = _black_box_result(monkeypatch, resumed, _fooled_by_restart(1), cache=cache)
+  assert resumed.calls == [(r, list(range(5, 9))) for r in range(3)]
+  uninterrupted = _black_box_result(monkeypatch, _FakeAttack(), _fooled_by_restart(1))
+  assert result.correct.tolist() == uninterrupted.correct.tolist()
+  assert [f for f in os.listdir(tmp_path) if not f.startswith('.')] == [partial[:-8] + '.npz']
+  # A kept batch of the wrong shape (another batching) is crafted again, never trusted.
+  cache.save_batch('k', 0, np.zeros((3, 2, 28, 28, 1)))
+  assert cache.load_partial('k', [(3, 5, 28, 28, 1)]) == {}
+
+
 def test_transfer_cache_recrafts_a_damaged_entry(monkeypatch, tmp_path):
   cache = TransferCache(str(tmp_path))
   _black_box_result(monkeypatch, _FakeAttack(), _fooled_by_restart(0), cache=cache)
