@@ -96,7 +96,7 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
   args = ['-m', 'experiments.robustness_report', f'--models=ls0.5={ls}',
           f'--transfer_sources=nat={natural},ens={natural}+{natural}', '--num_examples=8',
           '--curve_epsilons=0.1', '--curve_num_examples=4', f'--data_dir={tfds_mnist_dir}',
-          f'--output={out}']
+          f'--output={out}', f'--transfer_cache_dir={tmp_path / "cache"}']
   _run(args)
   report = json.load(open(out / 'robustness.json'))
   verdict = report['models']['ls0.5']['verdict']
@@ -115,6 +115,19 @@ def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tf
   assert curve['0.3']['white-box'] == white['correct'][:4].count('1') / 4
   strongest = next(a for a in document['attacks'] if a['name'] == verdict['strongest_transfer'])
   assert curve['0.3']['black-box'] == strongest['correct'][:4].count('1') / 4
+  # eval.py's transfer suite, end to end: each attack names its source (an ensemble its
+  # members), the black-box worst case is over every transfer attack, and the cache holds
+  # one entry per crafting: the verdict's 8 attacks and the curve's strongest one at eps 0.1.
+  by_name = {a['name']: a for a in document['attacks']}
+  nat = by_name['tr_nat_pgd100_restarts5_cw']
+  assert nat['threat'] == 'black-box' and nat['config']['source']['path'].endswith('natural')
+  ens = by_name['tr_ens_mifgsm100_xent']['config']['source']
+  assert ens['kind'] == 'ensemble' and [m['path'] for m in ens['members']] == [
+      os.path.normpath(natural)] * 2
+  black = next(c for c in document['worst_case'] if c['threat'] == 'black-box')
+  assert sorted(black['over']) == sorted(n for n in by_name if n.startswith('tr_'))
+  entries = os.listdir(tmp_path / 'cache')  # finished craftings leave no partial batches
+  assert len(entries) == 9 and all(e.endswith('.npz') for e in entries), entries
   table = open(out / 'verdict.md').read()
   assert '| ls0.5 |' in table
   # Every transfer attack per source, and every curve point away from clean, with intervals.

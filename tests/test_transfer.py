@@ -201,34 +201,25 @@ def test_transfer_cache_keys_by_the_attack_code_this_process_loaded(monkeypatch,
   assert TransferCache(str(tmp_path)).key(*args) == before
 
 
-def test_transfer_suite_end_to_end(two_models, tfds_mnist_dir, tmp_path):
-  out = str(tmp_path / 'eval')
-  natural, ls = two_models['natural'], two_models['ls']
-  args = [f'--model_dir={ls}', f'--data_dir={tfds_mnist_dir}', '--num_examples=8',
-          '--suite=paper_whitebox,transfer', f'--transfer_sources=nat={natural},ens={natural}+{natural}',
-          f'--output_dir={out}', '--early_stop', f'--transfer_cache_dir={tmp_path / "cache"}']
-  run_main(eval_main, args)
-  assert len(os.listdir(tmp_path / 'cache')) == 8  # one entry per transfer attack
-  with open(os.path.join(out, 'results.json')) as f:
-    doc = json.load(f)
-  by_name = {a['name']: a for a in doc['attacks']}
-  assert len([n for n in by_name if n.startswith('tr_')]) == 8
-  nat = by_name['tr_nat_pgd100_restarts5_cw']
-  assert nat['threat'] == 'black-box' and nat['config']['source']['path'].endswith('natural')
-  assert nat['config']['early_stop'] is False  # --early_stop never applies to transfer
-  assert by_name['pgd40_cw']['config']['early_stop'] is True
-  ens = by_name['tr_ens_mifgsm100_xent']['config']['source']
-  assert ens['kind'] == 'ensemble' and [m['path'] for m in ens['members']] == [
-      os.path.normpath(natural)] * 2
-  black = next(c for c in doc['worst_case'] if c['threat'] == 'black-box')
-  assert sorted(black['over']) == sorted(n for n in by_name if n.startswith('tr_'))
-  # The rerun reuses every transfer result (same sources, same configs).
-  seconds = [a['seconds'] for a in doc['attacks']]
-  run_main(eval_main, args)
-  with open(os.path.join(out, 'results.json')) as f:
-    assert [a['seconds'] for a in json.load(f)['attacks']] == seconds
+def test_early_stop_never_reaches_transfer_and_the_suite_needs_sources(tmp_path):
+  """--early_stop applies to the white-box PGD only (stopping once the source is fooled
+  only weakens what transfers); eval.py's transfer suite runs end to end, with these
+  records, in test_experiment_tools' robustness report."""
+  from evaluation.evaluate import _plan  # pylint: disable=g-import-not-at-top
+  from evaluation.settings import EvalSettings  # pylint: disable=g-import-not-at-top
+  from evaluation.settings import validate  # pylint: disable=g-import-not-at-top
+  folder = str(tmp_path)
+  settings = validate(EvalSettings(
+      model_dir=folder, dataset='mnist', num_examples=8, early_stop=True,
+      suites=('paper_whitebox', 'transfer'),
+      transfer_sources=(f'nat={folder}', f'ens={folder}+{folder}')))
+  by_name = {p.name: p for p in _plan(settings, MNIST, {})}
+  transfer = [p for name, p in by_name.items() if name.startswith('tr_')]
+  assert len(transfer) == 8 and all(p.threat == 'black-box' for p in transfer)
+  assert not any(getattr(p.config, 'early_stop', False) for p in transfer)
+  assert by_name['pgd40_cw'].config.early_stop and by_name['pgd40_xent'].config.early_stop
   with pytest.raises(UserError, match='needs --transfer_sources'):
-    run_main(eval_main, [f'--model_dir={ls}', '--suite=transfer'])
+    validate(EvalSettings(model_dir=folder, dataset='mnist', suites=('transfer',)))
 
 
 def test_epsilon_moves_every_suite_attack_and_has_its_own_folder(tmp_path):
