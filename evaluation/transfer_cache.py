@@ -12,10 +12,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 
 from absl import logging
 import numpy as np
+
+from run_support.atomic_io import write_atomic
 
 _ATTACKS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                             'attacks')
@@ -75,8 +76,9 @@ class TransferCache:
 
   def save(self, key, batches):
     """Stores the crafted batches of `key` atomically; its partial batches go."""
-    self._write(self.folder, f'{key}.npz',
-                lambda f: np.savez(f, **{f'batch{i}': b for i, b in enumerate(batches)}))
+    os.makedirs(self.folder, exist_ok=True)
+    write_atomic(self._path(key),
+                 lambda f: np.savez(f, **{f'batch{i}': b for i, b in enumerate(batches)}), 'wb')
     shutil.rmtree(self._partial_dir(key), ignore_errors=True)
 
   def _partial_dir(self, key):
@@ -84,7 +86,9 @@ class TransferCache:
 
   def save_batch(self, key, index, batch):
     """Keeps batch `index` of an unfinished crafting of `key` (atomically)."""
-    self._write(self._partial_dir(key), f'batch{index}.npy', lambda f: np.save(f, batch))
+    os.makedirs(self._partial_dir(key), exist_ok=True)
+    write_atomic(os.path.join(self._partial_dir(key), f'batch{index}.npy'),
+                 lambda f: np.save(f, batch), 'wb')
 
   def load_partial(self, key, batch_shapes):
     """{index: crafted batch} of an unfinished crafting of `key`: the batches kept so far
@@ -104,15 +108,3 @@ class TransferCache:
                    len(batch_shapes), self._partial_dir(key))
     return kept
 
-  @staticmethod
-  def _write(folder, name, write):
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{name}.')
-    try:
-      with os.fdopen(fd, 'wb') as f:
-        write(f)
-      os.replace(tmp, os.path.join(folder, name))
-    except BaseException:
-      if os.path.exists(tmp):
-        os.remove(tmp)
-      raise

@@ -5,13 +5,14 @@ import os
 import tempfile
 
 
-def write_text_atomic(path, text):
-  """Writes `text` to `path` through a temporary file and an atomic rename."""
+def write_atomic(path, write, mode='w'):
+  """Calls write(file) on a temporary file beside `path` (opened in `mode`), then renames
+  it to `path` atomically."""
   folder = os.path.dirname(os.path.abspath(path))
   fd, tmp = tempfile.mkstemp(dir=folder, prefix='.' + os.path.basename(path) + '.')
   try:
-    with os.fdopen(fd, 'w') as f:
-      f.write(text)
+    with os.fdopen(fd, mode) as f:
+      write(f)
       f.flush()
       os.fsync(f.fileno())
     os.replace(tmp, path)
@@ -19,6 +20,11 @@ def write_text_atomic(path, text):
     if os.path.exists(tmp):
       os.remove(tmp)
     raise
+
+
+def write_text_atomic(path, text):
+  """Writes `text` to `path` through a temporary file and an atomic rename."""
+  write_atomic(path, lambda f: f.write(text))
 
 
 def write_json_atomic(path, obj):
