@@ -84,18 +84,20 @@ class TransferCache:
   def _partial_dir(self, key):
     return os.path.join(self.folder, f'{key}.partial')
 
+  def _batch_path(self, key, index):
+    return os.path.join(self._partial_dir(key), f'batch{index}.npy')
+
   def save_batch(self, key, index, batch):
     """Keeps batch `index` of an unfinished crafting of `key` (atomically)."""
     os.makedirs(self._partial_dir(key), exist_ok=True)
-    write_atomic(os.path.join(self._partial_dir(key), f'batch{index}.npy'),
-                 lambda f: np.save(f, batch), 'wb')
+    write_atomic(self._batch_path(key, index), lambda f: np.save(f, batch), 'wb')
 
   def load_partial(self, key, batch_shapes):
     """{index: crafted batch} of an unfinished crafting of `key`: the batches kept so far
     that are readable and of their expected shape (the others are crafted again)."""
     kept = {}
     for index, shape in enumerate(batch_shapes):
-      path = os.path.join(self._partial_dir(key), f'batch{index}.npy')
+      path = self._batch_path(key, index)
       try:
         batch = np.load(path) if os.path.isfile(path) else None
       except (OSError, ValueError) as e:
@@ -107,4 +109,3 @@ class TransferCache:
       logging.info('resuming a crafting: %d of %d batches kept in %s', len(kept),
                    len(batch_shapes), self._partial_dir(key))
     return kept
-
