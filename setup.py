@@ -24,7 +24,7 @@ setuptools.setup(
         'matplotlib',
     ],
     extras_require={
-        'test': ['pytest', 'cleverhans>=4.0'],  # cleverhans: independent cross-check of attacks
+        'test': ['pytest', 'pytest-xdist', 'cleverhans>=4.0'],  # cleverhans: independent cross-check of attacks
         'bench': ['adversarial-robustness-toolbox'],  # bench/vs_madry.py's library peers
         # experiments/reference_agreement.py: the reference AutoAttack (Croce & Hein's code,
         # PyTorch; PyPI's torch brings CUDA libraries, several GB) and IBM ART
