@@ -116,16 +116,16 @@ def config_from_flags():
   return validate(TrainConfig(**values).resolved())
 
 
-def config_from_flagfile(path):
-  """The resolved, validated TrainConfig a flagfile alone gives (nested flagfiles are read
-  relative to the working directory, the repository's root), leaving the process's parsed
-  flags as they were. The host script must not mark flags required: they are unset while
-  the flagfile is parsed."""
+def config_from_flagfile(path, *extra_flags):
+  """The resolved, validated TrainConfig a flagfile (and any flags after it) gives (nested
+  flagfiles are read relative to the working directory, the repository's root), leaving the
+  process's parsed flags as they were. The host script must not mark flags required: they
+  are unset while the flagfile is parsed."""
   from absl.testing import flagsaver  # pylint: disable=g-import-not-at-top
   define_train_flags()
   with flagsaver.flagsaver():
     FLAGS.unparse_flags()
-    FLAGS(['train.py', f'--flagfile={path}'])
+    FLAGS(['train.py', f'--flagfile={path}', *extra_flags])
     return config_from_flags()
 
 

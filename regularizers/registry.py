@@ -101,7 +101,8 @@ register(Regularizer(
     'gaussian_noise', 'inputs',
     (Setting('sigma', 0.0, 'Gaussian noise std in pixel units (MNIST [0,1], CIFAR [0,255]).',
              minimum=0.0, unit=' (pixel units)'),
-     Setting('clip_noise', False, 'Clip noisy training images to the data range.')),
+     Setting('clip_noise', False, 'Clip noisy training images to the data range (every paper '
+             'flagfile with noise does: docs/assumptions.md).')),
     'regularizers.gaussian_noise:build', 'x + N(0, sigma^2) on every training image'))
 register(Regularizer(
     'label_smoothing', 'targets',

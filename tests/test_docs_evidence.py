@@ -59,6 +59,7 @@ RESULTS_ROWS = [
     ('beta 2, sigma 0.5', os.path.join(SHIPPED, 'beta2_sigma0.5')),
     ('beta 2, sigma 0.5, **noisy images clipped', os.path.join(SHIPPED, 'beta2_sigma0.5_clip')),
     ('beta 0.5, sigma 0.5', os.path.join(SHIPPED, 'beta0.5_sigma0.5')),
+    ('beta 0.5, sigma 0.5, **noisy images clipped', os.path.join(SHIPPED, 'beta0.5_sigma0.5_clip')),
     ('sigma 0.5', os.path.join(SHIPPED, 'sigma0.5')),
     ('Madry PGD-40 adversarial training', os.path.join(RECORDS, 'madry_adv_pgd40')),
 ]
@@ -141,7 +142,7 @@ def test_every_generated_verdict_table_is_on_its_page_verbatim():
 @pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
                                  'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs', 'fast_fgsm_rs_cyclic',
                                  'alpha0.95_sigma0.3_clip', 'beta2_sigma0.5_clip',
-                                 'madry_adv_pgd40_10k'])
+                                 'beta0.5_sigma0.5_clip', 'madry_adv_pgd40_10k'])
 def test_readme_shipped_models_table_equals_the_results_json(row):
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
   line = next(l for l in readme.splitlines() if l.startswith(f'| `{row}` |'))
@@ -309,7 +310,8 @@ TRAIN_ACCURACY_ROWS = {
     "fast adversarial training, Madry's optimizer": 'fast_fgsm_rs',
     "fast adversarial training, Wong's recipe": 'fast_fgsm_rs_cyclic',
     'alpha 0.95, sigma 0.3, noise clipped to [0, 1]': 'alpha0.95_sigma0.3_clip',
-    'beta 2, sigma 0.5, noise clipped to [0, 1]': 'beta2_sigma0.5_clip'}
+    'beta 2, sigma 0.5, noise clipped to [0, 1]': 'beta2_sigma0.5_clip',
+    'beta 0.5, sigma 0.5, noise clipped to [0, 1]': 'beta0.5_sigma0.5_clip'}
 
 
 def test_train_accuracy_table_equals_its_evidence_and_the_papers_column():

@@ -39,6 +39,28 @@ def test_every_row_names_a_flagfile_that_parses(driver, monkeypatch):
     assert cfg.train_steps > 0
 
 
+@pytest.mark.parametrize('driver', sorted(DRIVERS))
+def test_each_shipped_row_retrains_as_it_was_trained(driver, monkeypatch):
+  """The driver's flagfile and extra flags give the settings the shipped weights were
+  trained with (their flags.cfg): a changed flagfile never silently changes a shipped row."""
+  monkeypatch.chdir(REPO_ROOT)
+  group = 'cifar10_subset' if 'cifar' in driver else 'mnist'
+  checked = 0
+  for name, flagfile, extra in _rows(driver):
+    shipped = os.path.join('models', group, name, 'flags.cfg')
+    if not os.path.isfile(shipped):
+      continue
+    flags = [f for f in extra.split(',') if f]
+    ours = train.config_from_flagfile(DRIVERS[driver].format(flagfile), '--seed=0', *flags)
+    ours, theirs = ours.identity(), train.config_from_flagfile(shipped).identity()
+    if group == 'mnist':  # Madry's CNN has no depth or width (older runs recorded 28)
+      for unused in ('depth', 'width'):
+        ours.pop(unused), theirs.pop(unused)
+    assert ours == theirs, name
+    checked += 1
+  assert checked >= 7
+
+
 def test_cifar_subset_rows_share_one_architecture_and_budget(monkeypatch):
   monkeypatch.chdir(REPO_ROOT)
   configs = {name: train.config_from_flagfile(f'configs/cifar10_subset/{flagfile}.cfg')

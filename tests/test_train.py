@@ -230,6 +230,8 @@ def test_paper_flagfiles_parse_and_validate(path):
   assert cfg.dataset == name.split('_')[0]
   if cfg.dataset != 'mnist':  # Madry's WRN-34-10 (docs/assumptions.md)
     assert (cfg.depth, cfg.width) == (34, 10)
+  # Every noisy row clips its noisy images (issue 30's decision, docs/assumptions.md).
+  assert cfg.clip_noise == (cfg.sigma > 0)
 
 
 def test_every_shipped_flagfile_validates_with_its_own_folder_and_an_unblocking_guard(at_repo_root):
