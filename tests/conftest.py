@@ -5,6 +5,14 @@ tfds MNIST built from them."""
 import os
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+# Under pytest-xdist each worker (and the entry points it runs as subprocesses) gets its share
+# of the cores: TensorFlow would otherwise give every worker a thread per core and the
+# workers would oversubscribe them. Read by TensorFlow when its runtime starts.
+_WORKERS = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+if _WORKERS > 1:
+  _SHARE = str(max(1, (os.cpu_count() or 1) // _WORKERS))
+  os.environ.setdefault('TF_NUM_INTRAOP_THREADS', _SHARE)
+  os.environ.setdefault('TF_NUM_INTEROP_THREADS', _SHARE)
 
 import pytest  # pylint: disable=g-import-not-at-top
 
