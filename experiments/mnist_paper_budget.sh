@@ -8,6 +8,7 @@
 #   bash experiments/mnist_paper_budget.sh ship [ROW]      # models/mnist/<row>/ (Madry TF1 format)
 #   bash experiments/mnist_paper_budget.sh evaluate [ROW]  # the paper's protocol on all 10,000
 #   bash experiments/mnist_paper_budget.sh curves     # clean / PGD-40 at every 10k checkpoint
+#   bash experiments/mnist_paper_budget.sh curve_400k # the same for the 400k row as it trains
 #   bash experiments/mnist_paper_budget.sh at_curves  # the adversarially trained rows' curves
 #   bash experiments/mnist_paper_budget.sh verdict    # AutoAttack, transfer (1,000), eps curves (500)
 #   bash experiments/mnist_paper_budget.sh cost       # PGD-40 and AutoAttack against training cost
@@ -159,6 +160,13 @@ case "${1:-}" in
       run python -m experiments.learning_curves --run_dirs="${dirs%,}" --every="$every" \
           --num_examples=1000 --manual_dir="$MNIST" --output=docs/results/mnist_adversarial_training
     done ;;
+  curve_400k)
+    # Table 2's 400k row while it trains: clean / PGD-40 every 10,000 steps, measured sitting
+    # by sitting (its checkpoints stay on the machine that wrote them) and committed, on the
+    # files' first 1,000 (the other curves are on tfds' order, so it has its own folder).
+    run python -m experiments.learning_curves --run_dirs="$RUNS/alpha0.95_sigma0.3_clip_400k" \
+        --every=10000 --num_examples=1000 --manual_dir="$MNIST" \
+        --output="$RECORDS/learning_curve_400k" ;;
   curves)
     # learning_curves.py leaves out runs shorter than --every (Madry's 2,000-step run)
     dirs=$(for name in $(evaluated_rows); do
@@ -213,6 +221,6 @@ case "${1:-}" in
     done)
     run python diagnose.py --model_dirs="${dirs%,}" --dataset=mnist --num_examples=500 \
         --manual_dir="$MNIST" --output_dir=docs/results/mnist_adversarial_training/diagnostics ;;
-  *) echo "usage: $0 train|park|ship|evaluate|autoattack_all|curves|at_curves|verdict|cost|checks|diagnose" >&2
+  *) echo "usage: $0 train|park|ship|evaluate|autoattack_all|curves|curve_400k|at_curves|verdict|cost|checks|diagnose" >&2
      exit 2 ;;
 esac

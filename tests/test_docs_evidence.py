@@ -381,14 +381,16 @@ def test_the_clipped_rows_two_trainings_equal_their_evidence():
     assert every['model']['weights_sha256'] == json.load(f)['weights_sha256']
 
 
-def test_madrys_learning_curve_points_equal_their_evidence():
-  from evaluation.intervals import format_interval  # pylint: disable=g-import-not-at-top
-  folder = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training')
-  with open(os.path.join(folder, 'learning_curves.json')) as f:
-    curves = json.load(f)
-  points = curves['runs']['madry_adv_pgd40_10k']
-  text = open(folder + '.md').read()
-  rows = _table(text, '| step | clean | PGD-40 xent | FGSM xent |')
+@pytest.mark.parametrize('page, curves, run', [
+    ('mnist_adversarial_training.md', 'mnist_adversarial_training', 'madry_adv_pgd40_10k'),
+    ('mnist_paper_budget.md', 'mnist_paper_budget/learning_curve_400k',
+     'alpha0.95_sigma0.3_clip_400k')])
+def test_a_runs_learning_curve_table_equals_its_evidence(page, curves, run):
+  """Every measured point of the run, and only those, on its page with 95% intervals."""
+  results = os.path.join(REPO_ROOT, 'docs', 'results')
+  with open(os.path.join(results, curves, 'learning_curves.json')) as f:
+    points = json.load(f)['runs'][run]
+  rows = _table(open(os.path.join(results, page)).read(), '| step | clean | PGD-40 xent | FGSM xent |')
   assert [cells[0].replace(',', '') for cells in rows] == sorted(points, key=int)
   for cells in rows:
     point = points[cells[0].replace(',', '')]
