@@ -551,3 +551,15 @@ def test_autoattack_on_all_10000_table_equals_its_evidence():
   assert f'FAB-T removes {removed("aa_fab_t", "aa_apgd_t")} points' in text
   assert f'no gradients, {removed("aa_square", "aa_fab_t")} (' in text
   assert f'APGD-CE alone breaks label smoothing (to {_pct(chains["alpha0.95_sigma0.3"]["aa_apgd_ce"], 2)}%' in text
+
+
+def test_noise_clipping_figures_equal_their_evidence():
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'noise_clipping', 'noise_clipping.json')) as f:
+    fractions = {d: e['fraction_outside'] for d, e in json.load(f).items()}
+  text = open(os.path.join(REPO_ROOT, 'docs', 'assumptions.md')).read()
+  pct = lambda d, s: f'{_pct(fractions[d][s], 1)}%'
+  assert f'{pct("mnist", "0.3")} / {pct("mnist", "0.5")} of the noisy pixel values' in text
+  assert f'only {pct("cifar10", "20")} / {pct("cifar10", "30")} of the' in text
+  page = open(PAGE).read()
+  assert f'clipping touches {pct("cifar10", "20")} of the noisy' in page
+  assert f'against {pct("mnist", "0.3")} / {pct("mnist", "0.5")} of MNIST' in page

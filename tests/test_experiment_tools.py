@@ -7,10 +7,13 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
+from conftest import CIFAR10_SUBSET_DIR
 from conftest import MNIST_DIR
 from conftest import REPO_ROOT
+from conftest import needs_cifar_subset
 from conftest import needs_mnist
 from evaluation.intervals import format_interval
 from run_support.run_files import CHECKPOINT_SUBDIR
@@ -315,3 +318,30 @@ def test_paper_table_refuses_a_model_without_results_in_one_line(tmp_path):
   assert result.returncode != 0 and 'Traceback' not in result.stderr
   assert 'results.json is missing: run eval.py' in result.stderr
   assert not (tmp_path / 'out').exists()
+
+
+def test_noise_clipping_fraction_is_the_gaussian_tails_by_hand():
+  from experiments.noise_clipping import clipped_fraction  # pylint: disable=g-import-not-at-top
+  black = np.zeros((2, 28, 28, 1), np.uint8)
+  # Half of the noise is below 0, and Phi(-2) of it above 1.
+  assert clipped_fraction(black, 0.5, 1.0) == pytest.approx(0.5 + 0.0227501, abs=1e-6)
+  # MNIST pixel 51 (0.2) at sigma 0.2: Phi(-1) below 0 plus Phi(-4) above 1.
+  assert clipped_fraction(np.full((3, 3), 51, np.uint8), 0.2, 1.0) == pytest.approx(
+      0.158655 + 3.167e-5, abs=1e-6)
+  # Half black, half white CIFAR pixels: half of each tail leaves [0, 255].
+  assert clipped_fraction(np.array([0, 255], np.uint8), 20.0, 255.0) == pytest.approx(0.5)
+
+
+@needs_cifar_subset
+def test_noise_clipping_records_the_training_images_per_dataset(tmp_path):
+  args = ['-m', 'experiments.noise_clipping', '--dataset=cifar10', '--sigmas=20',
+          f'--manual_dir={CIFAR10_SUBSET_DIR}', f'--output={tmp_path}']
+  _run(args)
+  entry = json.load(open(tmp_path / 'noise_clipping.json'))['cifar10']
+  assert entry['examples']['count'] == 4000 and entry['examples']['partial_split']
+  assert 0.0 < entry['fraction_outside']['20'] < 0.5
+  bad = subprocess.run([sys.executable, *args[:3], '--sigmas=0', f'--output={tmp_path}'],
+                       cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+  assert bad.returncode != 0 and 'Traceback' not in bad.stderr
+  assert '--sigmas' in bad.stderr.strip().splitlines()[-1]
+  assert set(json.load(open(tmp_path / 'noise_clipping.json'))) == {'cifar10'}  # kept
