@@ -155,6 +155,30 @@ def test_readme_shipped_models_table_equals_the_results_json(row):
     assert numbers[-1] == _pct(first['aa_square'], 2)
 
 
+@pytest.mark.parametrize('row', ['beta2_sigma0.5_clip', 'beta0.5_sigma0.5_clip'])
+def test_clipped_squeezing_rows_transfer_sentences_equal_their_evidence(row):
+  """Each clipped squeezing row's transfer sentence: every transfer attack at once, the
+  strongest alone, the unclipped row's figure and the worst case, from the results.json
+  of both rows on the verdict's images."""
+  text = ' '.join(open(PAGE).read().split())
+  document = _results(os.path.join(SHIPPED, row), 'first1000')
+  accuracies = _accuracies(document)
+  transfer = {n: a for n, a in accuracies.items() if n.startswith('tr_')}
+  assert document['complete'] is True and len(transfer) == 12
+  unclipped = _accuracies(_results(os.path.join(SHIPPED, row.removesuffix('_clip')), 'first1000'))
+  any_attack = 'any (white-box, black-box, AutoAttack)'
+  assert (f'leaves **{_interval(accuracies["black-box"], 1000)}** with an image lost to any of '
+          f'its 12 attacks') in text
+  assert f'{_pct(min(transfer.values()), 1)}%), against {_pct(unclipped["black-box"], 1)}%' in text
+  worst, below = (_interval(accuracies[any_attack], 1000),
+                  round(1000 * (accuracies['autoattack'] - accuracies[any_attack])))
+  assert below in (0, 1)  # the page's two wordings
+  assert (f"is AutoAttack's, {worst}" if below == 0 else
+          f"is {worst}, one image below AutoAttack's") in text
+  seconds = sum(a['seconds'] for a in document['attacks'] if a['name'].startswith('tr_'))
+  assert f'{seconds:,.0f} s' in text
+
+
 def test_readme_quick_start_figures_equal_their_evidence():
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
   section = readme[readme.index('\n## Quick start'):readme.index('\n## Results')]
