@@ -29,6 +29,7 @@ from data_input.specs import get_spec
 from evaluation.intervals import format_interval
 from evaluation.paper_results import paper_numbers
 from evaluation.plan import AUTOATTACK
+from evaluation.report import ANY
 from evaluation.settings import settings_for_folder
 from evaluation.settings import parse_model_folders
 from evaluation.settings import parse_transfer_sources
@@ -134,7 +135,7 @@ def _judge(name, folder, spec):
          'strongest_transfer': None, 'strongest_transfer_attack': None,
          'strongest_transfer_source': None,
          'transfer': {a['name']: a['accuracy'] for a in transfer},
-         'worst_case': _worst(document, 'any (white-box, black-box, AutoAttack)'),
+         'worst_case': _worst(document, ANY),
          'warnings': document['warnings'], 'model': document['model'],
          'examples': document['examples']}
   if transfer:
