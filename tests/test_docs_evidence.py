@@ -294,6 +294,53 @@ def test_tables_9_and_11_on_the_results_page_equal_their_evidence():
     assert [c.split('%')[0] for c in unbounded[folder]] == [_pct(accuracies[n], 1) for n in names]
 
 
+PAPER_CHECKS = os.path.join(REPO_ROOT, 'configs', 'paper_results', 'cifar10_tables9_11.json')
+CIFAR_PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md')
+# Each check table's header on both pages, and the paper row's label in it.
+CHECK_TABLES = {'table11_steps': ('| PGD steps', 'paper, CIFAR-10 beta 10, sigma 30 (Table 11)'),
+                'table10_restarts': ('| restarts', 'paper, CIFAR-10 beta 10, sigma 30 (Table 10)'),
+                'table9_unbounded': ('| steps, step, epsilon', 'paper, CIFAR-10')}
+
+
+def _paper_check_cells(paper, table):
+  """The paper's cells as it prints them (Table 10's first as 52.3%)."""
+  if table == 'table11_steps':
+    return [f'{a:.2f}%' for a in paper[table].values()]
+  if table == 'table10_restarts':
+    return [f'{a:g}%' for a in paper[table]]
+  return [f'{r["accuracy"]:.2f}%' for r in paper[table]]
+
+
+def test_the_papers_tables_9_to_11_on_both_pages_equal_their_one_home():
+  from data_input.specs import get_spec  # pylint: disable=import-outside-toplevel
+  with open(PAPER_CHECKS) as f:
+    paper = json.load(f)
+  # The unbounded suite's CIFAR sweep is the paper's Table 9 setting, row for row.
+  assert get_spec('cifar10').paper_suites.unbounded_sweep == tuple(
+      (r['steps'], r['step_size'], r['epsilon']) for r in paper['table9_unbounded'])
+  for page in (PAGE, CIFAR_PAGE):
+    text = open(page).read()
+    for table, (header, label) in CHECK_TABLES.items():
+      row = next(r for r in _table(text, header) if r[0].startswith(label))
+      assert row[1:] == _paper_check_cells(paper, table), (page, table)
+
+
+def test_cifar_subset_checks_equal_their_early_stopped_evidence():
+  text = open(CIFAR_PAGE).read()
+  document = _results(os.path.join(REPO_ROOT, 'models', 'cifar10_subset', 'beta10_sigma20'),
+                      'checks_early_stop_first1000')
+  assert document['examples']['count'] == 1000
+  by_name = {a['name']: a for a in document['attacks']}
+  names = {'table11_steps': [f'pgd{k}_cw' for k in (20, 40, 100, 400, 1000)],
+           'table10_restarts': [f'pgd20_xent_restart{r}' for r in range(1, 10)],
+           'table9_unbounded': [n for n in by_name if n.startswith('unbounded_')]}
+  for table, (header, _) in CHECK_TABLES.items():
+    row = next(r for r in _table(text, header) if r[0].startswith('ours, CIFAR subset'))
+    assert row[0].endswith('(early stop)')
+    assert all(by_name[n]['config']['early_stop'] for n in names[table])
+    assert row[1:] == [_interval(by_name[n]['accuracy'], 1000) for n in names[table]]
+
+
 def test_mimicry_table_equals_the_diagnostics():
   text = open(AT_PAGE).read()
   with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
