@@ -15,7 +15,8 @@ INACTIVE_THRESHOLDS = (1e-6, 1e-4, 1e-3, 1e-2, 3e-2, 1e-1)
 def layer_activity(model, split, spec, num_examples, batch_size):
   """(penultimate, logits): per-neuron sums of |activation| over the first N images, each
   sorted descending (Figures 10 and 11). `model`'s last layer computes the logits."""
-  both = keras.Model(model.inputs, [model.layers[-1].input, model.outputs[0]])
+  # One input tensor, not the list model.inputs: called on a batch, no structure warning.
+  both = keras.Model(model.inputs[0], [model.layers[-1].input, model.outputs[0]])
   totals = None
   for x, _ in eval_batches(split, spec, batch_size, num_examples):
     sums = [np.abs(a.numpy()).sum(0) for a in both(x, training=False)]

@@ -341,6 +341,29 @@ def test_cifar_subset_checks_equal_their_early_stopped_evidence():
     assert row[1:] == [_interval(by_name[n]['accuracy'], 1000) for n in names[table]]
 
 
+def test_cifar_subset_diagnostics_table_equals_the_diagnostics():
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset', 'diagnostics',
+                         'diagnostics.json')) as f:
+    document = json.load(f)
+  n, g = document['examples']['count'], lambda v: f'{v:.3g}'
+  spread = lambda grids: g(float(np.median(np.ptp(np.array(grids), axis=(1, 2)))))
+  rows = _table(open(CIFAR_PAGE).read(), '| model | clean | robust by Eq. 4 | median eps_L |')
+  assert sorted(r[0] for r in rows) == sorted(document['models'])  # every model, once
+  for cells in rows:
+    m = document['models'][cells[0]]
+    correct = m['summary_correct']
+    assert cells[1:] == [
+        f'{_pct(m["clean_accuracy"], 1)}%', f'{_pct(m["table1"]["predicted_accuracy"], 1)}%',
+        g(correct['epsilon_L']['median']), g(correct['logit_gap']['median']),
+        g(correct['gradient_gap']['median']),
+        f'{_pct(m["table1"]["fgsm_xent_accuracy"], 1)}% / {_pct(m["table1"]["fgsm_cw_accuracy"], 1)}%',
+        g(m['logit_activity_sorted'][0] / n),
+        f'{spread(m["landscape"]["adversarial"])} / {spread(m["landscape"]["random"])}']
+    assert set(m['inactive_penultimate_by_threshold'].values()) == {0}  # "0 of the 128"
+    assert m['penultimate_neurons'] == 128
+
+
 def test_mimicry_table_equals_the_diagnostics():
   text = open(AT_PAGE).read()
   with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',

@@ -255,6 +255,12 @@ def test_diagnose_end_to_end(two_models, tfds_mnist_dir, tmp_path):
     assert len(model['per_example']['epsilon_L']) == 60
     assert 0 <= model['table1']['predicted_accuracy'] <= 1
     assert model['penultimate_neurons'] == 1024
+    # The correct-only medians are the medians of the correctly classified images' values.
+    examples = model['per_example']
+    assert sum(examples['correct']) / 60 == pytest.approx(model['clean_accuracy'])
+    gaps = [g for g, c in zip(examples['logit_gap'], examples['correct']) if c]
+    assert model['summary_correct']['logit_gap']['median'] == pytest.approx(np.median(gaps), abs=1e-5)
+    assert min(gaps) >= 0  # a correctly classified image's true logit is the largest
   pngs = sorted(p.name for p in out.glob('*.png'))
   assert {'histograms.png', 'penultimate_activity.png', 'logit_activity.png',
           'inactive_by_threshold.png'} <= set(pngs) and len(pngs) == 8  # + 2 x 2 landscapes
