@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bench import eval_batch_size
 from bench import idle
 from bench.step_breakdown import _keras_conv_twin
 from conftest import REPO_ROOT
 from conftest import needs_mnist
 from madry_compat import build_model
 from run_support import machine
+from run_support.errors import UserError
 
 
 def test_busy_cores_stop_a_benchmark_unless_allowed(monkeypatch, capsys):
@@ -100,6 +102,25 @@ def test_vs_madry_times_every_job_and_scores_bfloat16_attacks_in_float32(two_mod
     assert 0 <= jobs[label]['robust_accuracy'] <= 1
   assert doc['benchmark'] is False or doc['load_average_at_start'][0] <= 0.5
   assert {r['peer'] for r in doc['ratios']} >= {"Madry's loop (TF1 graph), natural"}
+
+
+@needs_mnist
+def test_eval_batch_size_rates_each_batch_against_the_peer(two_models, tfds_mnist_dir, tmp_path):
+  out = tmp_path / 'batch.json'
+  result = subprocess.run(
+      [sys.executable, '-m', 'bench.eval_batch_size', f'--model_dir={two_models["natural"]}',
+       '--dataset=mnist', f'--data_dir={tfds_mnist_dir}', '--batch_sizes=20,200', '--steps=2',
+       '--repeats=2', '--allow_busy', f'--output={out}'],
+      cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+  assert result.returncode == 0, result.stderr[-3000:]
+  rows = {r['batch_size']: r for r in json.loads(out.read_text())['results']}
+  assert rows[200]['vs_peer'] == 1.0 and rows[20]['passes_per_second'] > 0
+  assert rows[20]['vs_peer'] == pytest.approx(
+      rows[20]['passes_per_second'] / rows[200]['passes_per_second'])
+  assert all(len(r['all_repeats']) == 2 for r in rows.values())
+  for wrong in (['20', '100'], ['200', '0'], ['200', 'big']):  # no peer, not positive, not a number
+    with pytest.raises(UserError, match='--batch_sizes must'):
+      eval_batch_size.batch_sizes(wrong)
 
 
 def test_step_breakdown_compares_the_same_network_with_keras_convs():
