@@ -103,8 +103,7 @@ def diagnose(s):
         'clean_accuracy': float(correct_per_example(predict, test, spec, s.batch_size, n).mean()),
         'table1': {'epsilon': epsilon, 'predicted_accuracy': predicted_accuracy(q['epsilon_L'], epsilon),
                    'fgsm_xent_accuracy': empirical['xent'], 'fgsm_cw_accuracy': empirical['cw']},
-        'summary': {k: _summary(np.ravel(q[k])) for k in
-                    ('logit_gap', 'gradient_gap', 'epsilon_L', 'cosine', 'grad_true_l1', 'logits')},
+        'summary': {k: _summary(np.ravel(q[k])) for k in PER_EXAMPLE + ('logits',)},
         # The same over the correctly classified images only: where clean accuracy is far
         # below 100% (the CIFAR subset), the medians over all images mix in negative gaps.
         'summary_correct': {k: _summary(q[k][q['correct']]) for k in PER_EXAMPLE},
