@@ -354,10 +354,11 @@ def test_cifar_subset_diagnostics_table_equals_the_diagnostics():
     m = document['models'][cells[0]]
     correct = m['summary_correct']
     assert cells[1:] == [
-        f'{_pct(m["clean_accuracy"], 1)}%', f'{_pct(m["table1"]["predicted_accuracy"], 1)}%',
+        _interval(m['clean_accuracy'], n), _interval(m['table1']['predicted_accuracy'], n),
         g(correct['epsilon_L']['median']), g(correct['logit_gap']['median']),
         g(correct['gradient_gap']['median']),
-        f'{_pct(m["table1"]["fgsm_xent_accuracy"], 1)}% / {_pct(m["table1"]["fgsm_cw_accuracy"], 1)}%',
+        f'{_interval(m["table1"]["fgsm_xent_accuracy"], n)} / '
+        f'{_interval(m["table1"]["fgsm_cw_accuracy"], n)}',
         g(m['logit_activity_sorted'][0] / n),
         f'{spread(m["landscape"]["adversarial"])} / {spread(m["landscape"]["random"])}']
     assert set(m['inactive_penultimate_by_threshold'].values()) == {0}  # "0 of the 128"
