@@ -32,7 +32,6 @@ from evaluation.runner import attack_result
 from evaluation.suites import suite_plan
 from evaluation.suites import transfer_plan
 from run_support import cli
-from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -102,9 +101,7 @@ def main(argv):
   for r in results:
     print(f'| {os.path.basename(r["model"]["path"])} | {r["attack"]} | {r["seconds_median"]:.1f} '
           f'| {r["accuracy"]:.1%} | {", ".join(f"{s:.1f}" for s in r["all_repeats"])} |')
-  os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {**run.record(),
-      'num_examples': n, 'repeats': FLAGS.repeats, 'source': source.state(),
+  run.save(FLAGS.output, {'num_examples': n, 'repeats': FLAGS.repeats, 'source': source.state(),
       'results': results})
 
 

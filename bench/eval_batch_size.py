@@ -26,7 +26,6 @@ from data_input import loader
 from data_input.specs import get_spec
 from evaluation.model_io import load_model_folder
 from run_support import cli
-from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
 
 FLAGS = flags.FLAGS
@@ -89,8 +88,7 @@ def main(argv):
   for b in sizes:
     print(f'| {b} | {rate[b]:.1f} | {rate[b] / rate[PEER]:.2f}x | '
           f'{", ".join(f"{s:.2f}" for s in seconds[b])} |')
-  os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {**run.record(), 'model': model.state(), 'steps': FLAGS.steps,
+  run.save(FLAGS.output, {'model': model.state(), 'steps': FLAGS.steps,
                                    'repeats': FLAGS.repeats, 'peer': PEER,
                                    'results': [{'batch_size': b, 'passes_per_second': rate[b],
                                                 'vs_peer': rate[b] / rate[PEER],

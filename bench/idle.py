@@ -6,6 +6,7 @@ import sys
 from absl import flags
 import tensorflow as tf
 
+from run_support.atomic_io import write_json_atomic
 from run_support.machine import machine_record
 
 # A 1-minute load average above this share of the cores means something else is running.
@@ -49,3 +50,9 @@ class BenchRun:
     return {'benchmark': not self.busy, 'load_average_at_start': list(self._start_load),
             'load_average_at_end': list(os.getloadavg()),
             'machine': dict(machine_record(), tensorflow=tf.__version__)}
+
+  def save(self, path, fields):
+    """Writes `fields` after `record()` to the JSON file `path` (atomically, making its
+    folder), so every benchmark's output starts with the conditions it ran under."""
+    os.makedirs(os.path.dirname(path) or '.', exist_ok=True)
+    write_json_atomic(path, {**self.record(), **fields})

@@ -8,7 +8,6 @@ not run) with the size of each graph.
 Prints a Markdown table (paste into docs/benchmarks.md) and writes --output JSON.
 """
 
-import json
 import os
 import statistics
 import time
@@ -94,7 +93,7 @@ def main(_):
            for name, make, steps_list in (('ours', _ours, (10, 1000)),
                                           ('cleverhans', _cleverhans, (10, 100, 1000)))
            for steps in steps_list}
-  result = {**run.record(),
+  result = {
       'settings': {'batch_size': FLAGS.batch_size, 'batches': FLAGS.batches,
                    'repeats': FLAGS.repeats, 'steps': FLAGS.steps},
       'pgd_images_per_sec': {'ours_median': ours, 'ours_all': ours_all,
@@ -102,9 +101,7 @@ def main(_):
                              'ratio': ours / theirs},
       'trace': trace,
   }
-  os.makedirs(os.path.dirname(FLAGS.output) or ".", exist_ok=True)
-  with open(FLAGS.output, "w") as f:
-    json.dump(result, f, indent=2)
+  run.save(FLAGS.output, result)
   run.warn_if_busy()
   print(f'| PGD-{FLAGS.steps}, batch {FLAGS.batch_size} | images/s (median of {FLAGS.repeats}) |')
   print('|---|---|')

@@ -14,7 +14,6 @@ differs. Needs a model that is partly robust at --epsilon.
   python -m bench.restart_strategies --model_dir=models/mnist/natural --epsilon=0.1
 """
 
-import json
 import os
 import statistics
 import time
@@ -95,15 +94,13 @@ def main(_):
       times[name].append(time.perf_counter() - start)
   medians = {name: statistics.median(t) for name, t in times.items()}
   base = medians['in-graph compaction']
-  result = {**run.record(),
+  result = {
       'settings': {k: FLAGS[k].value for k in ('model_dir', 'epsilon', 'restarts', 'steps',
                                                'batch_size', 'repeats')},
       'seconds_median': medians, 'seconds_all': times, 'robust_accuracy': robust,
       'ratio_to_in_graph': {name: m / base for name, m in medians.items()},
   }
-  os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  with open(FLAGS.output, 'w') as f:
-    json.dump(result, f, indent=2)
+  run.save(FLAGS.output, result)
   run.warn_if_busy()
   print(f'| PGD-{FLAGS.steps} x {FLAGS.restarts} restarts, eps {FLAGS.epsilon:g}, '
         f'{FLAGS.batch_size} images | seconds (median of {FLAGS.repeats}) | x in-graph | '

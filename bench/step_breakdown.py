@@ -31,7 +31,6 @@ from madry_compat import build_model
 from madry_compat.flops import forward_flops
 from madry_compat.layers import BiasAddConv2D
 from run_support import cli
-from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
 from training.optimization import FusedAdam
 
@@ -133,9 +132,7 @@ def main(argv):
           f'{r["images_per_sec"] / other:.2f}x | {r["gflops_per_sec"]:.1f} | '
           f'{", ".join(f"{v:.0f}" for v in r["all_repeats"])}; '
           f'{", ".join(f"{v:.0f}" for v in keras_runs)} |')
-  os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {**run.record(),
-      'repeats': FLAGS.repeats, 'steps_per_repeat': FLAGS.steps,
+  run.save(FLAGS.output, {'repeats': FLAGS.repeats, 'steps_per_repeat': FLAGS.steps,
       'forward_flops_per_image': f, 'results': results})
 
 

@@ -30,7 +30,6 @@ from bench.idle import BenchRun
 from bench.idle import define_idle_flag
 from bench.peaks import matmul_peak
 from bench.step_timing import step_bench
-from run_support.atomic_io import write_json_atomic
 from training.config import TrainConfig
 
 flags.DEFINE_list('datasets', ['mnist', 'cifar10'], 'Which models to benchmark.')
@@ -103,9 +102,7 @@ def main(argv):
   print('| dataset | method | images/s (median) | cost vs natural | GFLOP/s | of its precision\'s matmul peak | all repeats |')
   print('|---|---|---|---|---|---|---|')
   print('\n'.join(rows))
-  os.makedirs(os.path.dirname(FLAGS.output), exist_ok=True)
-  write_json_atomic(FLAGS.output, {**run.record(),
-               'matmul_peak_gflops': peak, 'matmul_runs': peak_runs,
+  run.save(FLAGS.output, {'matmul_peak_gflops': peak, 'matmul_runs': peak_runs,
                'bf16_matmul_peak_gflops': bf16_peak, 'bf16_matmul_runs': bf16_peak_runs,
                'models': models,
                'repeats': FLAGS.repeats, 'results': results})

@@ -40,7 +40,6 @@ from madry_compat.checkpoint import precision_twin
 from madry_compat.flops import forward_flops
 from madry_compat.mnist_cnn import TF1_LAYER_ORDER
 from run_support import cli
-from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
 from training.config import TrainConfig
 from training.step import make_train_step
@@ -303,9 +302,7 @@ def main(argv):
   print('\n| ours | peer | speed ratio |\n|---|---|---|')
   for r in ratios:
     print(f'| {r["ours"]} | {r["peer"]} | {r["ratio"]:.2f}x |')
-  os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {**run.record(),
-      'model': loaded.state(), 'eval_images': FLAGS.eval_images, 'repeats': FLAGS.repeats,
+  run.save(FLAGS.output, {'model': loaded.state(), 'eval_images': FLAGS.eval_images, 'repeats': FLAGS.repeats,
       'matmul_peak_gflops': {'fp32': peak, 'bf16': bf16_peak, 'fp32_runs': peak_runs,
                              'bf16_runs': bf16_runs},
       'results': results, 'ratios': ratios})

@@ -24,7 +24,6 @@ from absl import flags
 from bench.idle import BenchRun
 from bench.idle import define_idle_flag
 from bench.step_timing import step_bench
-from run_support.atomic_io import write_json_atomic
 import train
 
 flags.DEFINE_string('study', 'configs/cifar10_subset', 'Folder of the study\'s row flagfiles.')
@@ -102,9 +101,7 @@ def main(argv):
     print(f'| {r["depth"]}-{r["width"]}{mark} | {r["forward_mflops"]:.0f} | ' +
           ' | '.join(f'{r["images_per_sec"][k]:.1f}' for k in kinds) +
           f' | {r["study_hours"]:.1f} |')
-  os.makedirs(os.path.dirname(FLAGS.output) or '.', exist_ok=True)
-  write_json_atomic(FLAGS.output, {
-      **run.record(), 'study': FLAGS.study, 'budget_hours': FLAGS.budget_hours,
+  run.save(FLAGS.output, {'study': FLAGS.study, 'budget_hours': FLAGS.budget_hours,
       'repeats': FLAGS.repeats,
       'rows': {name: dict(kind=step_kind(cfg), train_steps=cfg.train_steps,
                           batch_size=cfg.batch_size) for name, cfg in rows.items()},

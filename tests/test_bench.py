@@ -43,6 +43,16 @@ def test_a_busy_run_records_that_it_is_no_benchmark(monkeypatch, capsys):
   assert 'NOT A BENCHMARK' in capsys.readouterr().out
 
 
+def test_a_benchmarks_json_starts_with_its_run_record(monkeypatch, tmp_path):
+  monkeypatch.setattr(idle.os, 'getloadavg', lambda: (0.1, 0.2, 0.3))
+  run = idle.BenchRun()
+  out = tmp_path / 'new_folder' / 'bench.json'
+  run.save(str(out), {'results': [1, 2], 'repeats': 3})
+  doc = json.loads(out.read_text())
+  assert doc == {**run.record(), 'results': [1, 2], 'repeats': 3}
+  assert doc['benchmark'] is True and doc['load_average_at_start'] == [0.1, 0.2, 0.3]
+
+
 def test_madry_tf1_peer_computes_our_model_and_attacks_within_the_ball():
   """The TF1-graph peer (bench/madry_tf1.py) must be the same network as ours, or the
   speed comparison compares different work."""
