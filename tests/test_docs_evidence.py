@@ -369,23 +369,30 @@ def test_mimicry_table_equals_the_diagnostics():
   text = open(AT_PAGE).read()
   with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_adversarial_training',
                          'diagnostics', 'diagnostics.json')) as f:
-    models = json.load(f)['models']
+    diagnostics = json.load(f)
+  models = diagnostics['models']
   labels = ['natural', 'alpha0.95_sigma0.3', 'sigma0.5', 'beta2_sigma0.5', 'beta0.5_sigma0.5',
             'alpha0.95_sigma0.3_clip', 'fast_fgsm_rs', 'fast_fgsm_rs_cyclic', 'madry_adv_pgd40_10k']
+  with open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget',
+                         'robustness.json')) as f:
+    verdict = json.load(f)
+  n, n_verdict = diagnostics['examples']['count'], verdict['num_examples']
   rows = _table(text, '| model | clean | robust by Eq. 4 |')
   assert len(rows) == len(labels)
   for label, row in zip(labels, rows):
     m = models[label]
-    cells = [c.strip('*') for c in row[1:8]]
-    assert cells[0] == f'{_pct(m["clean_accuracy"], 1)}%'
-    assert cells[1] == f'{_pct(m["table1"]["predicted_accuracy"], 1)}%'
+    cells = [c.strip('*') for c in row[1:9]]
+    assert cells[0] == _interval(m['clean_accuracy'], n)
+    assert cells[1] == _interval(m['table1']['predicted_accuracy'], n)
     assert cells[2] == f'{m["summary"]["epsilon_L"]["median"]:.3f}'
     assert cells[3] == f'{m["summary"]["logit_gap"]["median"]:.2f}'
     assert cells[4] == f'{m["summary"]["gradient_gap"]["median"]:.3g}'
-    assert cells[5] == (f'{_pct(m["table1"]["fgsm_xent_accuracy"], 1)}% / '
-                        f'{_pct(m["table1"]["fgsm_cw_accuracy"], 1)}%')
+    assert cells[5] == (f'{_interval(m["table1"]["fgsm_xent_accuracy"], n)} / '
+                        f'{_interval(m["table1"]["fgsm_cw_accuracy"], n)}')
     inactive = m['inactive_penultimate_by_threshold']
     assert cells[6] == f'{inactive["1e-06"]} / {inactive["0.01"]}'
+    autoattack = verdict['models'][label]['verdict']['autoattack_after']['aa_square']
+    assert cells[7] == _interval(autoattack, n_verdict)
 
 
 def test_table_10_on_the_results_page_equals_its_evidence():
