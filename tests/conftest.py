@@ -84,17 +84,23 @@ def run_main(module, args, **kwargs):
     return module.main([f'{module.__name__}.py'], **kwargs)
 
 
+def two_models_data():
+  """What two_models trains on: the first 5,000 MNIST training images and 200 test images
+  (pass it as data_override to extend one of its runs without loading all of MNIST)."""
+  from data_input import loader  # pylint: disable=g-import-not-at-top
+  from training.loop import TrainData  # pylint: disable=g-import-not-at-top
+  images, labels = mnist_arrays('train')
+  test_images, test_labels = mnist_arrays('test')
+  return TrainData(train=loader.Split(images[:5000], labels[:5000], 'raw', False, True),
+                   test=loader.Split(test_images[:200], test_labels[:200], 'raw', False, True))
+
+
 @pytest.fixture(scope='session')
 def two_models(tmp_path_factory):
   """A natural and a label-smoothed+noise MNIST CNN, 150 steps each on 5,000 MNIST images
   (generated stand-ins without the official files)."""
-  from data_input import loader  # pylint: disable=g-import-not-at-top
   import train  # pylint: disable=g-import-not-at-top
-  from training.loop import TrainData  # pylint: disable=g-import-not-at-top
-  images, labels = mnist_arrays('train')
-  test_images, test_labels = mnist_arrays('test')
-  data = TrainData(train=loader.Split(images[:5000], labels[:5000], 'raw', False, True),
-                   test=loader.Split(test_images[:200], test_labels[:200], 'raw', False, True))
+  data = two_models_data()
   root = tmp_path_factory.mktemp('models')
   dirs = {}
   for name, extra in (('natural', []), ('ls', ['--alpha=0.2', '--sigma=0.3'])):

@@ -74,6 +74,7 @@ def test_madry_tf1_peer_computes_our_model_and_attacks_within_the_ball():
 
 
 
+@pytest.mark.slow  # a benchmark driver (every verdict attack); pytest -m slow
 @needs_mnist
 def test_attack_seconds_times_every_verdict_attack(two_models, tfds_mnist_dir, tmp_path):
   out = tmp_path / 'seconds.json'
@@ -92,6 +93,7 @@ def test_attack_seconds_times_every_verdict_attack(two_models, tfds_mnist_dir, t
   assert '| pgd40_xent |' in result.stdout
 
 
+@pytest.mark.slow  # a benchmark driver (minutes of TF1-graph and attack jobs); pytest -m slow
 @needs_mnist
 def test_vs_madry_times_every_job_and_scores_bfloat16_attacks_in_float32(two_models,
                                                                          tfds_mnist_dir,

@@ -15,6 +15,7 @@ from data_input.specs import get_spec
 from conftest import MNIST_DIR
 from conftest import needs_mnist
 from conftest import run_main
+from conftest import two_models_data
 import eval as eval_main
 from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
@@ -319,8 +320,7 @@ def test_results_of_another_model_state_are_set_aside_and_recomputed(two_models,
   before = _results(out)
   # The same folder, extended by 10 steps: another model state.
   run_main(train, [f'--flagfile={model_dir}/flags.cfg', '--train_steps=160', '--eval_examples=0',
-                   f'--model_dir={model_dir}', f'--manual_dir={MNIST_DIR}',
-                   f'--data_dir={tfds_mnist_dir}'])
+                   f'--model_dir={model_dir}'], data_override=two_models_data())
   run_main(eval_main, args)
   after = _results(out)
   assert before['model']['global_step'] == 150 and after['model']['global_step'] == 160
