@@ -1,6 +1,7 @@
 """Evaluates a model train.py wrote: clean accuracy, the paper's white-box and black-box
 attacks, stronger adversaries, and gradient-masking alarms. Results go to
-<model_dir>/eval/results.json and results.md; a rerun skips attacks already done.
+<model_dir>/eval/results.json and results.md; a rerun skips attacks already done
+and resumes a cut-off one at its first missing batch.
 
   python eval.py --model_dir=runs/quick_mnist --num_examples=1000 --suite=paper_whitebox
   python eval.py --model_dir=runs/ls --suite=paper_blackbox --blackbox_source=runs/natural

@@ -8,6 +8,7 @@ from absl import logging
 from data_input import loader
 from data_input.specs import get_spec
 from evaluation.accuracy import make_predict_fn
+from evaluation.attack_progress import AttackProgress
 from evaluation.attack_spec import parse_attack
 from evaluation.masking import masking_warnings
 from evaluation.model_io import load_model_folder
@@ -51,6 +52,8 @@ def evaluate(settings, target=None, test=None):
   with strategy.scope():
     crafting = _CraftingModels(target, plan)
   cache = TransferCache(settings.transfer_cache_dir) if settings.transfer_cache_dir else None
+  progress = AttackProgress(store.out_dir, context['model'], context['examples']['sha256'],
+                            writes=store.writes)
   clean = done.pop('clean', None)
   measured_anew = clean is None  # False while every result is one already stored
   results = [clean or clean_result(predict, test, spec, n, settings.eval_batch_size)]
@@ -64,7 +67,11 @@ def evaluate(settings, target=None, test=None):
     if result is None:
       store.save(*results_document(context, results + list(done.values()), [], None, False))
       result = _run(planned, position, len(plan), predict, crafting, source, test, spec, n,
-                    settings, still_robust.get(planned.chain), strategy, store.path, cache)
+                    settings, still_robust.get(planned.chain), strategy, store.path, cache,
+                    progress)
+      store.save(*results_document(context, results + [result] + list(done.values()), [],
+                                   None, False))
+      progress.discard(planned.name)  # stored now: its finished batches are history
       measured_anew = True
     if planned.chain:
       still_robust[planned.chain] = result.correct
@@ -195,7 +202,7 @@ class _CraftingModels:
 
 
 def _run(planned, position, total, predict, crafting, source, test, spec, n, settings, only,
-         strategy, results_path, cache):
+         strategy, results_path, cache, progress):
   """One attack, logged with its sanity line; any failure that is not bad input becomes one
   RunFailure line (the finished results stay in results_path)."""
   source_state = source.state() if source else None
@@ -203,7 +210,7 @@ def _run(planned, position, total, predict, crafting, source, test, spec, n, set
     result = attack_result(predict, crafting.for_attack(planned, source), planned, source_state, test, spec, n,
                            settings.eval_batch_size, settings.seed,
                            _progress_logger(planned.name, position, total), only, strategy,
-                           cache)
+                           cache, progress)
   except UserError:
     raise
   except Exception as e:  # pylint: disable=broad-except  (one line; finished work kept)

@@ -34,6 +34,7 @@ class AttackResult:
   seconds: float
   sanity: dict
   machine: dict = None   # run_support.machine.machine_record() where `seconds` was measured
+  resumed_batches: int = 0  # batches (and their seconds) taken from a cut-off earlier run
 
   @property
   def accuracy(self):
@@ -46,10 +47,13 @@ class AttackResult:
   def to_json(self):
     config = {k: ('inf' if isinstance(v, float) and math.isinf(v) else v)
               for k, v in self.config.items()}  # JSON has no infinity
-    return {'name': self.name, 'threat': self.threat, 'chain': self.chain,
-            'description': self.description, 'config': config, 'accuracy': self.accuracy,
-            'seconds': round(self.seconds, 3), 'machine': self.machine, 'sanity': self.sanity,
-            'correct': ''.join('1' if c else '0' for c in self.correct)}
+    entry = {'name': self.name, 'threat': self.threat, 'chain': self.chain,
+             'description': self.description, 'config': config, 'accuracy': self.accuracy,
+             'seconds': round(self.seconds, 3), 'machine': self.machine, 'sanity': self.sanity,
+             'correct': ''.join('1' if c else '0' for c in self.correct)}
+    if self.resumed_batches:  # only then: results measured in one go keep their old form
+      entry['resumed_batches'] = self.resumed_batches
+    return entry
 
   @classmethod
   def from_json(cls, entry):
@@ -58,7 +62,8 @@ class AttackResult:
                description=entry['description'], config=config,
                correct=np.array([c == '1' for c in entry['correct']], bool),
                seconds=entry['seconds'], sanity=entry['sanity'],
-               machine=entry.get('machine'))  # None: measured before machines were recorded
+               machine=entry.get('machine'),  # None: measured before machines were recorded
+               resumed_batches=entry.get('resumed_batches', 0))
 
 
 def clean_result(predict, split, spec, num_examples, batch_size):
@@ -98,6 +103,20 @@ class _Sanity:
     self.min, self.max = min(self.min, float(x_adv.min())), max(self.max, float(x_adv.max()))
     self.nans += int(np.isnan(x_adv).sum())
 
+  def state(self):
+    """What absorb() needs to merge this batch's checks into another _Sanity (JSON-ready)."""
+    attacked = self.min <= self.max
+    return {'max_linf': self.max_linf, 'max_l2': self.max_l2, 'nans': self.nans,
+            'min': self.min if attacked else None, 'max': self.max if attacked else None}
+
+  def absorb(self, state):
+    """Merges the checks of a batch measured elsewhere (a state() of an earlier run)."""
+    self.max_linf = max(self.max_linf, state['max_linf'])
+    self.max_l2 = max(self.max_l2, state['max_l2'])
+    self.nans += state['nans']
+    if state['min'] is not None:
+      self.min, self.max = min(self.min, state['min']), max(self.max, state['max'])
+
   def report(self):
     eps = self.config.epsilon
     size = self.max_linf if self.config.norm == 'linf' else self.max_l2
@@ -113,7 +132,7 @@ class _Sanity:
 
 def attack_result(target_predict, crafting_model, planned, source_state, split, spec,
                   num_examples, batch_size, seed, on_batch=None, only=None, strategy=None,
-                  cache=None):
+                  cache=None, progress=None):
   """Crafts a planned attack and scores it on the target.
 
   Args:
@@ -130,6 +149,8 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     strategy: a tf.distribute strategy; with several replicas each batch is split.
     cache: an evaluation.transfer_cache.TransferCache; black-box examples crafted before
       on the same source, images and settings are reused from it, new ones stored.
+    progress: an evaluation.attack_progress.AttackProgress; a white-box attack keeps each
+      finished batch there and skips the batches an earlier, cut-off run finished.
 
   Returns:
     An AttackResult.
@@ -155,6 +176,11 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     shapes = [(restarts,) + x.shape for x, _ in batches]
     cached = cache.load(key, shapes)
     kept = cache.load_partial(key, shapes) if cached is None else {}
+  log = None
+  if progress is not None and not black_box:
+    log = progress.attempt(config.name, recorded_config(planned, source_state), seed,
+                           batch_size, None if only is None else only[:num_examples])
+  resumed = dict(log.kept) if log else {}
   sanity = _Sanity(config, lo, hi)
   correct, crafted = [], []
   start = time.perf_counter()
@@ -177,10 +203,17 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
       for x_adv in x_advs:
         sanity.update(x, x_adv)
         batch_correct &= target_predict(tf.constant(x_adv)).numpy() == y
+    elif index in resumed:
+      batch_correct = resumed[index]['correct']
+      sanity.absorb(resumed[index]['sanity'])
     elif keep.any():
+      batch_start, batch_sanity = time.perf_counter(), _Sanity(config, lo, hi)
       x_adv = attack(x[keep], y[keep], seed=_attack_seed(seed, index, planned.stream))[0].numpy()
-      sanity.update(x[keep], x_adv)
+      batch_sanity.update(x[keep], x_adv)
       batch_correct[keep] = target_predict(tf.constant(x_adv)).numpy() == y[keep]
+      sanity.absorb(batch_sanity.state())
+      if log:
+        log.save(index, batch_correct, batch_sanity.state(), time.perf_counter() - batch_start)
     correct.append(batch_correct)
     if on_batch:
       on_batch(index + 1, len(batches), time.perf_counter() - start)
@@ -188,9 +221,11 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
     cache.save(key, crafted)
   description = config.describe() + (', every restart on every point, lost if any fools the '
                                      'target' if restarts > 1 else '')
+  earlier_seconds = sum(b['seconds'] for b in resumed.values())
   result = AttackResult(config.name, planned.threat, planned.chain, description,
                         recorded_config(planned, source_state), np.concatenate(correct),
-                        time.perf_counter() - start, sanity.report(), machine_record())
+                        time.perf_counter() - start + earlier_seconds, sanity.report(),
+                        machine_record(), len(resumed))
   if not result.sanity['ok']:
     logging.warning('%s failed its sanity check: %s', config.name, result.sanity)
   return result

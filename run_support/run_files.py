@@ -17,6 +17,7 @@ MADRY_STATE_FILE = 'checkpoint'
 EVAL_SUBDIR = 'eval'
 RESULTS_JSON = 'results.json'
 RESULTS_MD = 'results.md'
+UNFINISHED_SUBDIR = 'unfinished'  # a cut-off white-box attack's finished batches
 # diagnose.py, in --output_dir
 DIAGNOSTICS_JSON = 'diagnostics.json'
 

@@ -291,6 +291,49 @@ def test_a_crashing_attack_ends_in_one_line_and_keeps_finished_results(
   assert [a['name'] for a in doc['attacks']] == ['clean', 'first'] and doc['complete'] is False
 
 
+def test_an_attack_cut_off_midway_resumes_at_its_first_missing_batch(
+    two_models, tfds_mnist_dir, tmp_path, monkeypatch):
+  """Killed in its third batch of five, a rerun attacks only batches 3 to 5 and records what
+  an uninterrupted run does; the batches of another setting are never reused."""
+  from evaluation import runner  # pylint: disable=g-import-not-at-top
+  real, calls = runner.make_attack, []
+
+  def counted(*args, kill_at=None, **kwargs):
+    attack = real(*args, **kwargs)
+
+    def run(x, y, seed):
+      calls.append(seed)
+      if len(calls) == kill_at:
+        raise KeyboardInterrupt  # as a stopped sitting would
+      return attack(x, y, seed=seed)
+    return run
+
+  def evaluate(out, kill_at=None, steps=3):
+    calls.clear()
+    monkeypatch.setattr(runner, 'make_attack',
+                        lambda *a, **k: counted(*a, kill_at=kill_at, **k))
+    run_main(eval_main, [f'--model_dir={two_models["ls"]}', f'--data_dir={tfds_mnist_dir}',
+                         '--num_examples=50', '--eval_batch_size=10', '--suite=',
+                         f'--output_dir={out}', f'--attacks=p:steps={steps}'])
+    return {a['name']: a for a in _results(out)['attacks']}
+
+  out = tmp_path / 'eval'
+  with pytest.raises(KeyboardInterrupt):
+    evaluate(out, kill_at=3)
+  assert os.listdir(out / 'unfinished') == ['p.json']
+  first_seeds = calls[:2]
+  resumed = evaluate(out)['p']
+  assert calls[0] not in first_seeds and len(calls) == 3  # batches 3, 4 and 5 only
+  assert resumed['resumed_batches'] == 2 and not os.path.exists(out / 'unfinished')
+  whole = evaluate(tmp_path / 'whole')['p']
+  assert len(calls) == 5 and 'resumed_batches' not in whole
+  assert resumed['correct'] == whole['correct'] and resumed['sanity'] == whole['sanity']
+  with pytest.raises(KeyboardInterrupt):
+    evaluate(tmp_path / 'steps', kill_at=3)
+  assert 'resumed_batches' not in evaluate(tmp_path / 'steps', steps=4)['p']  # started over
+  assert len(calls) == 5
+
+
 def test_run_failure_is_one_line_with_exit_code_1(capsys, monkeypatch):
   from absl import app  # pylint: disable=g-import-not-at-top
   from run_support import cli  # pylint: disable=g-import-not-at-top
