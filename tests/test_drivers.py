@@ -1,13 +1,16 @@
 """The study drivers (experiments/*.sh): every row names a flagfile that parses, unknown rows
 and commands fail in one line, and their shared functions behave."""
 
+import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 
 import pytest
 
+from conftest import CIFAR10_SUBSET_DIR
 from conftest import REPO_ROOT
 from conftest import needs_cifar_subset
 import train
@@ -23,9 +26,32 @@ def _rows(driver):
   return [tuple((line.split(':') + [''])[:3]) for line in block.split('\n')]
 
 
-def _driver(driver, *args, env=None):
-  return subprocess.run(['bash', driver, *args], cwd=REPO_ROOT, capture_output=True, text=True,
+def _driver(driver, *args, env=None, cwd=REPO_ROOT):
+  return subprocess.run(['bash', driver, *args], cwd=cwd, capture_output=True, text=True,
                         timeout=60, env={**os.environ, **(env or {})})
+
+
+def _scratch_tree(tmp_path, *model_dirs):
+  """The repository with everything linked but models/, which holds copies of `model_dirs`
+  only: a driver run in it writes its evaluations there, never into the shipped folders."""
+  tree = tmp_path / 'tree'
+  tree.mkdir()
+  for name in os.listdir(REPO_ROOT):
+    if name not in ('models', '.git'):
+      (tree / name).symlink_to(os.path.join(REPO_ROOT, name))
+  for model_dir in model_dirs:
+    shutil.copytree(os.path.join(REPO_ROOT, model_dir), tree / model_dir)
+  return tree
+
+
+def _folder_sha256(folder):
+  digest = hashlib.sha256()
+  for root, dirs, files in os.walk(folder):
+    dirs.sort()
+    for name in sorted(files):
+      path = os.path.join(root, name)
+      digest.update(os.path.relpath(path, folder).encode() + open(path, 'rb').read())
+  return digest.hexdigest()
 
 
 @pytest.mark.parametrize('driver', sorted(DRIVERS))
@@ -84,15 +110,21 @@ def test_unknown_commands_and_rows_fail_in_one_line(driver, tmp_path):
 
 @needs_cifar_subset
 def test_cifar_rows_take_a_row_from_training_to_its_evaluation_in_turn(tmp_path):
-  # The shipped natural row: nothing to train or ship, and its evaluation is stored.
+  # A copy of the shipped natural row: nothing to train or ship, and its evaluation is
+  # stored (the shipped folder itself is never written: a test leaves the tree as it was).
+  shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset', 'natural')
+  before = _folder_sha256(shipped)
+  tree = _scratch_tree(tmp_path, 'models/cifar10_subset/natural')
   python_first = f'{os.path.dirname(sys.executable)}:{os.environ["PATH"]}'  # the driver's `python`
-  result = _driver('experiments/cifar10_subset.sh', 'rows', 'natural',
-                   env={'RUNS': str(tmp_path), 'PATH': python_first})
+  result = _driver('experiments/cifar10_subset.sh', 'rows', 'natural', cwd=tree,
+                   env={'RUNS': str(tmp_path / 'runs'), 'PATH': python_first,
+                        'CIFAR10_SUBSET': os.path.abspath(CIFAR10_SUBSET_DIR)})
   assert result.returncode == 0, result.stderr[-2000:]
   lines = result.stdout.splitlines()
   assert lines[:2] == ['shipped: models/cifar10_subset/natural'] * 2
   assert any(l.startswith('+ python eval.py --madry_ckpt_dir=models/cifar10_subset/natural')
              for l in lines[2:])
+  assert _folder_sha256(shipped) == before
 
 
 def test_park_keeps_only_the_newest_checkpoint_and_unpark_restores_it(tmp_path):
