@@ -180,7 +180,8 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
   if progress is not None and not black_box:
     log = progress.attempt(config.name, recorded_config(planned, source_state), seed,
                            batch_size, None if only is None else only[:num_examples])
-  resumed = dict(log.kept) if log else {}
+  resumed = {i: b for i, b in (log.kept if log else {}).items()  # of this batching only
+             if i < len(batches) and len(b['correct']) == len(batches[i][1])}
   sanity = _Sanity(config, lo, hi)
   correct, crafted = [], []
   start = time.perf_counter()
