@@ -61,11 +61,14 @@ def evaluate(settings, target=None, test=None):
   # clean evaluation left (its standard); the restarts chain's first member runs on every
   # point like a plain attack, so restart 1 is the paper's PGD itself.
   still_robust = {AUTOATTACK: results[0].correct}
+  marked_unfinished = False  # the stored file says complete: false while an attack runs
   for position, planned in enumerate(plan, 1):
     source = sources.get(planned.source) if planned.threat == 'black-box' else None
     result = _reuse(done.pop(planned.name, None), planned, source, position, len(plan))
     if result is None:
-      store.save(*results_document(context, results + list(done.values()), [], None, False))
+      if not marked_unfinished:  # later attacks find it so, saved after the one before
+        store.save(*results_document(context, results + list(done.values()), [], None, False))
+        marked_unfinished = True
       result = _run(planned, position, len(plan), predict, crafting, source, test, spec, n,
                     settings, still_robust.get(planned.chain), strategy, store.path, cache,
                     progress)
