@@ -665,3 +665,21 @@ def test_noise_clipping_figures_equal_their_evidence():
   page = open(PAGE).read()
   assert f'clipping touches {pct("cifar10", "20")} of the noisy' in page
   assert f'against {pct("mnist", "0.3")} / {pct("mnist", "0.5")} of MNIST' in page
+
+
+def test_cifar_subset_autoattack_table_equals_each_rows_results():
+  """Each row's clean, PGD-20 and AutoAttack chain cells, and its chain's recorded seconds,
+  read from the row's eval/first1000 results.json (all 1,000 images, the shipped weights)."""
+  shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
+  rows = _table(open(CIFAR_PAGE).read(), '| row | clean | PGD-20 xent | PGD-20 CW | after APGD-CE |')
+  assert rows
+  for cells in rows:
+    document = _results(os.path.join(shipped, cells[0]), 'first1000')
+    assert document['examples']['count'] == 1000
+    with open(os.path.join(shipped, cells[0], 'model.json')) as f:
+      assert document['model']['weights_sha256'] == json.load(f)['weights_sha256']
+    acc = _accuracies(document)
+    names = ('clean', 'pgd20_xent', 'pgd20_cw', 'aa_apgd_ce', 'aa_square')
+    assert cells[1:6] == [_interval(acc[n], 1000) for n in names], cells[0]
+    seconds = sum(a['seconds'] for a in document['attacks'] if a['name'] in CHAIN)
+    assert cells[6].split(' ')[0] == f'{seconds:,.0f}', cells[0]
