@@ -11,6 +11,12 @@ from run_support.machine import machine_label
 ANY = 'any (white-box, black-box, AutoAttack)'
 
 
+def source_label(state):
+  """A recorded source model state as the flags name it: its path, or an ensemble's member
+  paths joined by '+'."""
+  return '+'.join(m['path'] for m in state.get('members', [state]))
+
+
 def worst_cases(results):
   """Per (threat model, epsilon, norm): the examples still correct under clean evaluation
   and every attack of that group. Sanity (unbounded) attacks never enter."""

@@ -3,7 +3,7 @@ and FGSM (xent, no random start) accuracy on the first N test images at every sa
 checkpoint of one or more training runs, as JSON and one figure per metric with every run
 on it. FGSM rising while PGD collapses is the sign of catastrophic overfitting (Wong et al.
 2020). A checkpoint is measured again only when its weights differ from those its stored
-point measured.
+point measured. Each point records its seconds and the machine it was measured on.
 
   python -m experiments.learning_curves --run_dirs=runs/mnist_paper/natural,runs/mnist_paper/sigma0.5 \
       --every=10000 --num_examples=1000 --manual_dir=../shared/data/mnist \
@@ -41,6 +41,7 @@ from madry_compat import build_model
 from run_support import cli
 from run_support.atomic_io import write_json_atomic
 from run_support.errors import UserError
+from run_support.machine import machine_record
 from run_support.run_files import CHECKPOINT_SUBDIR
 
 FLAGS = flags.FLAGS
@@ -161,9 +162,11 @@ def main(argv):
       if points.get(str(step), {}).get('weights_sha256') == weights_sha256(model):
         continue
       start = time.perf_counter()
-      points[str(step)] = _measure(model, test, spec, FLAGS.num_examples)
-      logging.info('%s step %d: %s (%.0f s)', label, step, points[str(step)],
-                   time.perf_counter() - start)
+      point = _measure(model, test, spec, FLAGS.num_examples)
+      logging.info('%s step %d: %s (%.0f s)', label, step, point, time.perf_counter() - start)
+      # how long the point took and where, as every results file records its timings
+      points[str(step)] = dict(point, seconds=round(time.perf_counter() - start, 1),
+                               machine=machine_record())
       write_json_atomic(path, document)
   runs = document['runs']
   if not runs:

@@ -3,8 +3,9 @@
 of ours with its 95% Wilson interval. The main table holds the paper's columns (train
 accuracy from the run's final_metrics.json, the rest from results.json by attack name);
 each further table of the paper's file (e.g. CIFAR's Table 4, crafted on another source
-than ours) follows with the source of ours named. Reads stored results; computes nothing,
-and refuses results measured on other images than the first model's.
+than ours) follows with the source of ours named, as each attack recorded it. Reads stored
+results; computes nothing, and refuses results measured on other images than the first
+model's.
 
   python -m experiments.paper_table --dataset=cifar10 \
       --models=natural=models/cifar10_subset/natural,beta10_sigma20=models/cifar10_subset/beta10_sigma20 \
@@ -20,6 +21,7 @@ from absl import flags
 from data_input.specs import get_spec
 from evaluation.intervals import format_interval
 from evaluation.paper_results import paper_numbers
+from evaluation.report import source_label
 from evaluation.same_images import check_same_images
 from evaluation.settings import parse_model_folders
 from run_support import cli
@@ -54,13 +56,17 @@ def our_numbers(name, folder, subdir):
     raise UserError(f'{results_path} measured step {results["model"]["global_step"]}, but '
                     f'{folder} holds step {metrics["global_step"]}')
   numbers = {a['name']: (a['correct'].count('1'), len(a['correct'])) for a in results['attacks']}
+  # Each black-box attack's own record of its source (the file's settings are those of the
+  # latest eval.py run, which may have run other attacks).
+  sources = {a['name']: source_label(a['config']['source']) for a in results['attacks']
+             if a['config'].get('source')}
   if 'train_accuracy' in metrics:
     n = metrics['train_examples']
     numbers[TRAIN] = (round(metrics['train_accuracy'] * n), n)
   return {'name': name, 'folder': folder, 'results': results_path,
           'dataset': results['model'].get('dataset'),
           'examples': results['examples'], 'step': metrics['global_step'],
-          'blackbox_source': results.get('settings', {}).get('blackbox_source'),
+          'sources': sources,
           'numbers': {k: list(v) for k, v in numbers.items()}}
 
 
@@ -98,7 +104,8 @@ def extra_tables(paper, models):
              '|---|---|' + '---|' * len(columns)]
     for model in models:
       values = table['rows'].get(model['name'], [None] * len(columns))
-      lines.append(f'| {model["name"]} | {model["blackbox_source"] or "-"} | ' + ' | '.join(
+      sources = sorted({model['sources'][c] for c in columns if c in model['sources']})
+      lines.append(f'| {model["name"]} | {", ".join(sources) or "-"} | ' + ' | '.join(
           f'{_paper(v)} / {_ours(model, c)}' for v, c in zip(values, columns)) + ' |')
     out.append((key, '\n'.join(lines) + '\n'))
   return out

@@ -30,6 +30,7 @@ from evaluation.intervals import format_interval
 from evaluation.paper_results import paper_numbers
 from evaluation.plan import AUTOATTACK
 from evaluation.report import ANY
+from evaluation.report import source_label
 from evaluation.settings import settings_for_folder
 from evaluation.settings import parse_model_folders
 from evaluation.settings import parse_transfer_sources
@@ -140,11 +141,9 @@ def _judge(name, folder, spec):
          'examples': document['examples']}
   if transfer:
     strongest = min(transfer, key=lambda a: a['accuracy'])
-    source = strongest['config']['source']
     row.update(strongest_transfer=strongest['name'],
                strongest_transfer_attack=_attack_text(strongest),
-               strongest_transfer_source='+'.join(
-                   m['path'] for m in source.get('members', [source])))
+               strongest_transfer_source=source_label(strongest['config']['source']))
   logging.info('%s: %s', name, row)
   n = _curve_examples()
   first = lambda entry: entry['correct'][:n].count('1') / n

@@ -601,7 +601,7 @@ def test_cifar_subset_status_figures_equal_their_evidence():
   text = ' '.join(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md'))
                   .read().replace('>', ' ').split())
   shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
-  curved = ('alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95', 'fast_fgsm_rs')
+  curved = ('alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95', 'fast_fgsm_rs', 'madry_adv_pgd7')
   metrics = {row: json.load(open(os.path.join(shipped, row, 'final_metrics.json')))
              for row in ('natural', 'sigma20') + curved}
   curves = json.load(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset',
@@ -619,6 +619,9 @@ def test_cifar_subset_status_figures_equal_their_evidence():
     assert f'{_pct(min(after), 1)}-{_pct(max(after), 1)}% after it' in text, row
   pgd = [point['pgd20_xent'] for point in curves['fast_fgsm_rs'].values()]
   assert f'stays within {_pct(min(pgd), 1)}-{_pct(max(pgd), 1)}% at every checkpoint' in text
+  pgd = [point['pgd20_xent'] for point in curves['madry_adv_pgd7'].values()]
+  assert f'first 500 within {_pct(min(pgd), 1)}-{_pct(max(pgd), 1)}% at every checkpoint' in text
+  assert min(int(step) for step in curves['madry_adv_pgd7']) == 2800  # 'from step 2,800'
 
 
 def test_autoattack_on_all_10000_table_equals_its_evidence():
@@ -683,3 +686,22 @@ def test_cifar_subset_autoattack_table_equals_each_rows_results():
     assert cells[1:6] == [_interval(acc[n], 1000) for n in names], cells[0]
     seconds = sum(a['seconds'] for a in document['attacks'] if a['name'] in CHAIN)
     assert cells[6].split(' ')[0] == f'{seconds:,.0f}', cells[0]
+
+
+def test_cifar_subset_learning_curve_table_equals_the_curves():
+  """Each row's checkpoints and its ranges over them (all, and after the first decay at
+  step 3,200) as learning_curves.json holds them."""
+  curves = json.load(open(os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset',
+                                       'learning_curves.json')))
+  assert curves['num_examples'] == 500
+  rows = _table(open(CIFAR_PAGE).read(), '| row | checkpoints (steps, count) |')
+  assert sorted(r[0] for r in rows) == sorted(curves['runs'])
+  spread = lambda values: f'{_pct(min(values), 1)}-{_pct(max(values), 1)}%'
+  for cells in rows:
+    points = curves['runs'][cells[0]]
+    steps = sorted(points, key=int)
+    late = [s for s in steps if int(s) > 3200]
+    values = lambda metric, which: [points[s][metric] for s in which]
+    assert cells[1:] == [f'{int(steps[0]):,}-{int(steps[-1]):,} ({len(steps)})',
+                         spread(values('pgd20_xent', steps)), spread(values('clean', late)),
+                         spread(values('pgd20_xent', late)), spread(values('fgsm_xent', late))]
