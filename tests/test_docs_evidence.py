@@ -705,3 +705,15 @@ def test_cifar_subset_learning_curve_table_equals_the_curves():
     assert cells[1:] == [f'{int(steps[0]):,}-{int(steps[-1]):,} ({len(steps)})',
                          spread(values('pgd20_xent', steps)), spread(values('clean', late)),
                          spread(values('pgd20_xent', late)), spread(values('fgsm_xent', late))]
+
+
+def test_cifar_subset_cost_table_is_the_generated_one():
+  """experiments/cost_robustness.py's table, verbatim, over every judged row; its PGD-7 row
+  counts eight passes per example (seven attack steps and the update)."""
+  results = os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset')
+  generated = _markdown_tables(open(os.path.join(results, 'cost_robustness.md')).read())
+  assert len(generated) == 1 and generated[0] in open(CIFAR_PAGE).read()
+  rows = {cells[0]: cells for cells in _table(generated[0], '| model | steps x batch |')}
+  assert set(rows) == {'natural', 'sigma20', 'alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95',
+                       'fast_fgsm_rs', 'madry_adv_pgd7'}
+  assert rows['madry_adv_pgd7'][2] == '1638 (204.8 epochs x 8)'
