@@ -163,10 +163,10 @@ def main(argv):
         continue
       start = time.perf_counter()
       point = _measure(model, test, spec, FLAGS.num_examples)
-      logging.info('%s step %d: %s (%.0f s)', label, step, point, time.perf_counter() - start)
+      seconds = round(time.perf_counter() - start, 1)
+      logging.info('%s step %d: %s (%.0f s)', label, step, point, seconds)
       # how long the point took and where, as every results file records its timings
-      points[str(step)] = dict(point, seconds=round(time.perf_counter() - start, 1),
-                               machine=machine_record())
+      points[str(step)] = dict(point, seconds=seconds, machine=machine_record())
       write_json_atomic(path, document)
   runs = document['runs']
   if not runs:
