@@ -48,6 +48,8 @@ def evaluate(settings, target=None, test=None):
   store = ResultsStore(settings.resolved_output_dir(), context['setup'], context['model'],
                        context['examples'], writes=is_chief(strategy))
   done = store.load()  # results of this setup on this model state and these images, if any
+  this_run = {'settings': dataclasses.asdict(settings), 'measured': []}
+  context['runs'] = store.earlier_runs + [this_run]
   predict = make_predict_fn(target.model)
   with strategy.scope():
     crafting = _CraftingModels(target, plan)
@@ -55,8 +57,10 @@ def evaluate(settings, target=None, test=None):
   progress = AttackProgress(store.out_dir, context['model'], context['examples']['sha256'],
                             writes=store.writes)
   clean = done.pop('clean', None)
-  measured_anew = clean is None  # False while every result is one already stored
-  results = [clean or clean_result(predict, test, spec, n, settings.eval_batch_size)]
+  if clean is None:
+    clean = clean_result(predict, test, spec, n, settings.eval_batch_size)
+    this_run['measured'].append(clean.name)
+  results = [clean]
   # Per chain, the points its members so far left correct. AutoAttack's starts from those
   # clean evaluation left (its standard); the restarts chain's first member runs on every
   # point like a plain attack, so restart 1 is the paper's PGD itself.
@@ -69,13 +73,13 @@ def evaluate(settings, target=None, test=None):
       if not marked_unfinished:  # later attacks find it so, saved after the one before
         store.save(*results_document(context, results + list(done.values()), [], None, False))
         marked_unfinished = True
+      this_run['measured'].append(planned.name)
       result = _run(planned, position, len(plan), predict, crafting, source, test, spec, n,
                     settings, still_robust.get(planned.chain), strategy, store.path, cache,
                     progress)
       store.save(*results_document(context, results + [result] + list(done.values()), [],
                                    None, False))
       progress.discard(planned.name)  # stored now: its finished batches are history
-      measured_anew = True
     if planned.chain:
       still_robust[planned.chain] = result.correct
     results.append(result)
@@ -85,9 +89,9 @@ def evaluate(settings, target=None, test=None):
   for w in warnings:
     logging.warning('gradient masking? %s', w)
   document, markdown = results_document(context, results, warnings, zero_grad, True)
-  if not measured_anew and store.loaded_complete:
-    # A rerun that only reads: the stored file (and the settings of the runs that measured
-    # it) stays byte for byte.
+  if not this_run['measured'] and store.loaded_complete:
+    # A rerun that only reads: the stored file (and the runs that measured it) stays byte
+    # for byte.
     logging.info('Evaluation done; every result was already in %s, left unchanged', store.path)
     return document, markdown
   store.save(document, markdown)
@@ -182,7 +186,7 @@ def _test_images(settings, spec, test=None):
 def _context(settings, spec, target, test, n):
   """What every results document states besides the results."""
   return {'setup': settings.identity(), 'model': target.state(),
-          'settings': dataclasses.asdict(settings), 'spec': spec, 'n': n,
+          'spec': spec, 'n': n,
           'chain_names': [c.name for c in autoattack_configs(spec.paper_attack.epsilon)],
           'examples': test.describe(n)}
 

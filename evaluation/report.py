@@ -93,7 +93,8 @@ def results_document(context, results, warnings, zero_grad, complete):
   """The results.json document (and its Markdown) for the results so far.
 
   Args:
-    context: dict with setup, model (state), settings, examples, spec, n, chain_names.
+    context: dict with setup, model (state), runs (each run's settings and what it
+      measured), examples, spec, n, chain_names.
     results: AttackResults, clean first.
     warnings: gradient-masking alarms (strings).
     zero_grad: share of examples with a zero input gradient, or None before it is measured.
@@ -107,7 +108,7 @@ def results_document(context, results, warnings, zero_grad, complete):
       'complete': complete,
       'setup': context['setup'],
       'model': context['model'],
-      'settings': context['settings'],
+      'runs': context['runs'],
       'examples': context['examples'],
       'clean_acc': results[0].accuracy,
       'attacks': [r.to_json() for r in results],

@@ -7,6 +7,12 @@ order: another data source or order gives other "first N"). Another setup in the
 folder is refused; the same setup measured on another model state or other images (a model
 extended in place, data read in another order) is stale: it is moved aside, kept, and
 everything is recomputed. A file that does not say which images it measured is stale too.
+
+A file filled by several runs keeps each run's settings and what it measured (`runs`), so
+no result is described by the settings of a later run (a result measured again is the last
+run's that names it); files written before `runs` existed
+hold the last run's `settings` alone, kept as an earlier run that did not record what it
+measured.
 """
 
 import json
@@ -36,6 +42,15 @@ def _images_label(examples):
   return f'images {examples["sha256"][:12]} ({examples.get("which")}, {examples.get("source")})'
 
 
+def _runs(document):
+  """The runs recorded in a stored document, oldest first."""
+  if 'runs' in document:
+    return list(document['runs'])
+  if 'settings' in document:  # written before runs were recorded: its last run alone
+    return [{'settings': document['settings'], 'measured': None}]
+  return []
+
+
 class ResultsStore:
   """The results of one setup on one model state and one set of examples in `out_dir`."""
 
@@ -45,6 +60,7 @@ class ResultsStore:
     self.model_state, self.examples = model_state, examples
     self.path = os.path.join(out_dir, RESULTS_JSON)
     self.loaded_complete = False  # load() found a finished evaluation of this model state
+    self.earlier_runs = []  # load(): the runs that measured the results it returns
 
   def load(self):
     """{name: AttackResult} of the results already measured on this model state and these
@@ -71,6 +87,7 @@ class ResultsStore:
     except (KeyError, TypeError, ValueError) as e:
       raise UserError(f'{self.path} is damaged ({e!r}); move it away to start afresh') from None
     self.loaded_complete = previous.get('complete') is True
+    self.earlier_runs = _runs(previous)
     return done
 
   def _set_aside(self, measured, now):

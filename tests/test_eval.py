@@ -77,7 +77,7 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   assert by_name['bb_pgd40_cw']['accuracy'] >= by_name['pgd40_cw']['accuracy']
 
   # Rerun, in full or asking for part: every attack is reused, nothing recomputed, and the
-  # stored files stay byte for byte (order, and the settings of the run that measured them).
+  # stored files stay byte for byte (order, and the runs that measured them).
   stored = {name: open(os.path.join(out, name), 'rb').read() for name in ('results.json', 'results.md')}
   run_main(eval_main, args)
   run_main(eval_main, [a.replace('paper_whitebox,paper_blackbox', 'paper_whitebox') for a in args
@@ -89,6 +89,12 @@ def test_whitebox_and_blackbox_end_to_end_and_resume(two_models, tfds_mnist_dir,
   extended = _results(out)
   assert [a['name'] for a in extended['attacks']][:2] == ['clean', 'extra_fgsm']
   assert {a['name'] for a in extended['attacks']} == set(names) | {'extra_fgsm'}
+  # Each run that measured something keeps its own settings: the first run's source and
+  # suites still describe the attacks it measured, the last run's only its extra attack.
+  first, *_, last = extended['runs']
+  assert first['measured'] == names and last['measured'] == ['extra_fgsm']
+  assert first['settings']['blackbox_source'] == two_models['natural']
+  assert last['settings']['blackbox_source'] is None and last['settings']['suites'] == []
   assert extended['worst_case'][-1]['accuracy'] <= worst['accuracy']
   # Another setup in the same output folder is refused, and the results stay.
   with pytest.raises(eval_main.UserError, match='another evaluation'):

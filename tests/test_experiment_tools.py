@@ -319,7 +319,8 @@ def test_paper_table_names_the_source_each_black_box_attack_recorded(tmp_path):
   # its Table 4 attacks still record the natural row they were crafted on.
   sigma20 = os.path.join('models', 'cifar10_subset', 'sigma20')
   results = json.load(open(os.path.join(REPO_ROOT, sigma20, 'eval', 'first1000', 'results.json')))
-  assert results['settings']['blackbox_source'] is None
+  last_run = results['runs'][-1]['settings'] if 'runs' in results else results['settings']
+  assert last_run['blackbox_source'] is None
   _run(['-m', 'experiments.paper_table', '--dataset=cifar10', f'--models=sigma20={sigma20}',
         f'--output={tmp_path}'])
   text = open(tmp_path / 'paper_table.md').read()

@@ -80,3 +80,14 @@ def test_learning_curves_refuse_points_measured_on_other_images(tmp_path):
   document['examples'] = 'first 4 test images (tfds)'  # written before images were recorded
   with pytest.raises(UserError, match='unrecorded images'):
     learning_curves._check_same_images(document, first, 'curves.json')
+
+
+def test_a_file_from_before_runs_were_recorded_keeps_its_settings_as_an_earlier_run(tmp_path):
+  out, examples = str(tmp_path), _split().describe(4)
+  _save(ResultsStore(out, SETUP, STATE, examples), examples)
+  document = json.load(open(tmp_path / 'results.json'))
+  document['settings'] = {'seed': 0, 'blackbox_source': 'models/natural'}
+  (tmp_path / 'results.json').write_text(json.dumps(document))
+  store = ResultsStore(out, SETUP, STATE, examples)
+  store.load()
+  assert store.earlier_runs == [{'settings': document['settings'], 'measured': None}]
