@@ -14,3 +14,9 @@ def paper_numbers(spec):
     return {'rows': {}}
   with open(os.path.join(PAPER_RESULTS, spec.paper_suites.results_file)) as f:
     return json.load(f)
+
+
+def paper_pgd_names(spec):
+  """The paper's white-box PGD on xent and on CW, as eval.py names them (and the paper's
+  tables key them)."""
+  return tuple(f'pgd{spec.paper_attack.steps}_{loss}' for loss in ('xent', 'cw'))

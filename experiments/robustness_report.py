@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 from data_input.specs import get_spec
 from evaluation.intervals import format_interval
 from evaluation.paper_results import paper_numbers
+from evaluation.paper_results import paper_pgd_names
 from evaluation.plan import AUTOATTACK
 from evaluation.report import ANY
 from evaluation.report import source_label
@@ -52,11 +53,6 @@ def curve_labels(spec):
   """{worst-case group: legend label} of the curves."""
   return {'white-box': f'PGD-{spec.paper_attack.steps} (xent or CW)',
           AUTOATTACK: 'AutoAttack (standard)', 'black-box': 'strongest transfer attack'}
-
-
-def paper_pgd_names(spec):
-  """The paper's white-box PGD on xent and on CW, as eval.py names them."""
-  return tuple(f'pgd{spec.paper_attack.steps}_{loss}' for loss in ('xent', 'cw'))
 
 
 def define_flags():

@@ -8,7 +8,10 @@ import re
 import pytest
 
 from conftest import REPO_ROOT
+from data_input.specs import get_spec
 from evaluation.intervals import format_interval
+from evaluation.paper_results import paper_numbers
+from evaluation.paper_results import paper_pgd_names
 from evaluation.report import ANY
 
 PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')
@@ -86,30 +89,37 @@ def test_results_page_table_equals_each_rows_results_json():
 
 # The verdict as first recorded, on tfds' first 1,000 (its evaluations in first1000_tfds_order).
 VERDICT_TFDS_ORDER = os.path.join(RECORDS, 'verdict_tfds_order')
+# Each verdict: its dataset, folder (robustness.json, verdict.md), the shipped models it
+# judged and their evaluation folder.
+VERDICTS = {
+    'mnist, tfds order': ('mnist', VERDICT_TFDS_ORDER, SHIPPED, 'first1000_tfds_order'),
+    'mnist': ('mnist', RECORDS, SHIPPED, 'first1000'),
+}
 
 
-@pytest.mark.parametrize('verdict, results', [(VERDICT_TFDS_ORDER, 'first1000_tfds_order'),
-                                               (RECORDS, 'first1000')])
-def test_verdict_table_equals_the_robustness_report_and_its_results_json(verdict, results):
+@pytest.mark.parametrize('which', sorted(VERDICTS))
+def test_verdict_table_equals_the_robustness_report_and_its_results_json(which):
+  dataset, verdict, shipped, results = VERDICTS[which]
+  spec = get_spec(dataset)
+  pgd = paper_pgd_names(spec)
   with open(os.path.join(verdict, 'robustness.json')) as f:
     report = json.load(f)
-  with open(os.path.join(REPO_ROOT, 'configs', 'paper_results', 'mnist_table6.json')) as f:
-    paper = json.load(f)['rows']
+  paper = paper_numbers(spec)['rows']
   rows = _table(open(os.path.join(verdict, 'verdict.md')).read(), '| model |')
   assert sorted(r[0] for r in rows) == sorted(report['models'])
   n = report['num_examples']
   cell = lambda acc: _interval(acc, n)
   for name, clean, paper_cell, ours, chain, transfer, worst in rows:
-    document = _results(os.path.join(SHIPPED, name), results)
+    document = _results(os.path.join(shipped, name), results)
     assert document['examples']['sha256'] == report['models'][name]['verdict']['examples']['sha256']
     assert document['examples']['count'] == n
     acc = _accuracies(document)
     assert clean == cell(acc['clean'])
-    assert ours == ' / '.join(cell(acc[k]) for k in ('pgd40_xent', 'pgd40_cw'))
+    assert ours == ' / '.join(cell(acc[k]) for k in pgd)
     assert chain == ' / '.join(cell(acc[k]) for k in CHAIN)
     assert transfer.split(' (')[0] == cell(acc['black-box'])
     assert worst == f'**{cell(acc[ANY])}**'
-    expected_paper = (f'{paper[name]["pgd40_xent"]:.1f} / {paper[name]["pgd40_cw"]:.1f}'
+    expected_paper = (f'{paper[name][pgd[0]]:.1f} / {paper[name][pgd[1]]:.1f}'
                       if name in paper else '-')
     assert paper_cell == expected_paper
 
