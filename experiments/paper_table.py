@@ -56,8 +56,7 @@ def our_numbers(name, folder, subdir):
     raise UserError(f'{results_path} measured step {results["model"]["global_step"]}, but '
                     f'{folder} holds step {metrics["global_step"]}')
   numbers = {a['name']: (a['correct'].count('1'), len(a['correct'])) for a in results['attacks']}
-  # Each black-box attack's own record of its source (the file's settings are those of the
-  # latest eval.py run, which may have run other attacks).
+  # Each black-box attack's own record of its source, whichever of the file's runs measured it.
   sources = {a['name']: source_label(a['config']['source']) for a in results['attacks']
              if a['config'].get('source')}
   if 'train_accuracy' in metrics:
