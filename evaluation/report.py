@@ -74,6 +74,10 @@ def markdown_table(results, cases, warnings):
               f'**{_with_interval([ch == "1" for ch in c["correct"]])}** | '
               f'{", ".join(c["over"])} |' for c in cases]
   lines += _machines_lines(results)
+  cached = [f'{r.name} ({r.cached_batches} batches)' for r in results if r.cached_batches]
+  if cached:
+    lines.append('- crafted examples taken from the transfer cache, their crafting time not in '
+                 f'seconds: {", ".join(cached)}')
   lines += [f'- WARNING: {w}' for w in warnings]
   return '\n'.join(lines) + '\n'
 

@@ -35,6 +35,9 @@ class AttackResult:
   sanity: dict
   machine: dict = None   # run_support.machine.machine_record() where `seconds` was measured
   resumed_batches: int = 0  # batches (and their seconds) taken from a cut-off earlier run
+  # Black-box: batches whose crafted examples came from the transfer cache (crafted by an
+  # earlier run, for this target or another); their crafting time is not in `seconds`.
+  cached_batches: int = 0
 
   @property
   def accuracy(self):
@@ -51,8 +54,10 @@ class AttackResult:
              'description': self.description, 'config': config, 'accuracy': self.accuracy,
              'seconds': round(self.seconds, 3), 'machine': self.machine, 'sanity': self.sanity,
              'correct': ''.join('1' if c else '0' for c in self.correct)}
-    if self.resumed_batches:  # only then: results measured in one go keep their old form
-      entry['resumed_batches'] = self.resumed_batches
+    # Only when non-zero: results measured in one go keep their old form.
+    for field in ('resumed_batches', 'cached_batches'):
+      if getattr(self, field):
+        entry[field] = getattr(self, field)
     return entry
 
   @classmethod
@@ -63,7 +68,8 @@ class AttackResult:
                correct=np.array([c == '1' for c in entry['correct']], bool),
                seconds=entry['seconds'], sanity=entry['sanity'],
                machine=entry.get('machine'),  # None: measured before machines were recorded
-               resumed_batches=entry.get('resumed_batches', 0))
+               resumed_batches=entry.get('resumed_batches', 0),
+               cached_batches=entry.get('cached_batches', 0))
 
 
 def clean_result(predict, split, spec, num_examples, batch_size):
@@ -226,7 +232,8 @@ def attack_result(target_predict, crafting_model, planned, source_state, split, 
   result = AttackResult(config.name, planned.threat, planned.chain, description,
                         recorded_config(planned, source_state), np.concatenate(correct),
                         time.perf_counter() - start + earlier_seconds, sanity.report(),
-                        machine_record(), len(resumed))
+                        machine_record(), len(resumed),
+                        len(batches) if cached is not None else len(kept))
   if not result.sanity['ok']:
     logging.warning('%s failed its sanity check: %s', config.name, result.sanity)
   return result

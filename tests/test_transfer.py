@@ -17,6 +17,7 @@ from evaluation import runner
 from evaluation.model_io import LoadedModel
 from evaluation.model_io import logit_ensemble
 from evaluation.plan import planned
+from evaluation.report import markdown_table
 from evaluation.settings import parse_transfer_sources
 from evaluation.suites import suite_plan
 from evaluation.suites import transfer_attack_names
@@ -141,7 +142,12 @@ def test_transfer_cache_crafts_once_for_every_target(monkeypatch, tmp_path):
   assert len(reused.calls) == 2 * 2  # restarts=2 is another attack: crafted anew
   with_cache = _black_box_result(monkeypatch, reused, other_target, cache=cache)
   assert len(reused.calls) == 4  # restarts=3 again: every example comes from the cache
+  assert with_cache.cached_batches == 2  # and the result says its crafting was not timed here
+  assert with_cache.to_json()['cached_batches'] == 2
+  assert 'transfer cache, their crafting time not in seconds: bb (2 batches)' in markdown_table(
+      [with_cache], [], [])
   without = _black_box_result(monkeypatch, fresh, other_target)
+  assert without.cached_batches == 0 and 'cached_batches' not in without.to_json()
   assert with_cache.correct.tolist() == without.correct.tolist() == [False] * 9
   other_source = _FakeAttack()
   _black_box_result(monkeypatch, other_source, other_target, cache=cache, source='1' * 64)
@@ -172,6 +178,7 @@ def test_a_killed_crafting_resumes_at_its_first_missing_batch(monkeypatch, tmp_p
   resumed = _FakeAttack()
   result = _black_box_result(monkeypatch, resumed, _fooled_by_restart(1), cache=cache)
   assert resumed.calls == [(r, list(range(5, 9))) for r in range(3)]
+  assert result.cached_batches == 1  # the first batch was crafted by the killed run
   uninterrupted = _black_box_result(monkeypatch, _FakeAttack(), _fooled_by_restart(1))
   assert result.correct.tolist() == uninterrupted.correct.tolist()
   assert [f for f in os.listdir(tmp_path) if not f.startswith('.')] == [partial[:-8] + '.npz']
