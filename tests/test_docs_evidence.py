@@ -727,3 +727,24 @@ def test_cifar_subset_cost_table_is_the_generated_one():
   assert set(rows) == {'natural', 'sigma20', 'alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95',
                        'fast_fgsm_rs', 'madry_adv_pgd7'}
   assert rows['madry_adv_pgd7'][2] == '1638 (204.8 epochs x 8)'
+
+
+def test_cifar_subset_masking_transfer_figures_equal_their_evidence():
+  """The masking section's transfer-suite ranges per (row, source), each over the finished
+  tr_<source>_* attacks of the row's results on all 1,000, and the white-box figures beside
+  them."""
+  text = ' '.join(open(CIFAR_PAGE).read().split())
+  section = text[text.index('**Transfer beating white-box'):text.index('**Volatility across')]
+  shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
+  def spread(row, source):
+    transfer = [a['accuracy'] for a in _results(os.path.join(shipped, row), 'first1000')['attacks']
+                if a['name'].startswith(f'tr_{source}_')]
+    return f'{_pct(min(transfer), 1)}-{_pct(max(transfer), 1)}%', len(transfer)
+  assert f'noise-only source leaves {spread("natural", "noise")[0]}' in section
+  assert f'natural source leaves {spread("sigma20", "natural")[0]}' in section
+  ensemble, finished = spread('sigma20', 'ensemble')
+  assert f'three naturals {ensemble}' in section
+  assert (f'({finished} of its 4 attacks so far)' in section) == (finished < 4)
+  acc = _accuracies(_results(os.path.join(shipped, 'sigma20'), 'first1000'))
+  assert (f'against {_pct(acc["pgd20_xent"], 1)}% under white-box PGD-20 and '
+          f'{_pct(acc["aa_square"], 1)}% under AutoAttack') in section
