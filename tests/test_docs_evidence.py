@@ -739,11 +739,14 @@ def test_cifar_subset_masking_transfer_figures_equal_their_evidence():
   def spread(row, source):
     transfer = [a['accuracy'] for a in _results(os.path.join(shipped, row), 'first1000')['attacks']
                 if a['name'].startswith(f'tr_{source}_')]
-    return f'{_pct(min(transfer), 1)}-{_pct(max(transfer), 1)}%', len(transfer)
-  assert f'noise-only source leaves {spread("natural", "noise")[0]}' in section
+    return f'{_pct(min(transfer), 1)}-{_pct(max(transfer), 1)}%', len(transfer), min(transfer)
+  noise, _, strongest_on_natural = spread('natural', 'noise')
+  assert f'noise-only source leaves {noise}' in section
   assert f'natural source leaves {spread("sigma20", "natural")[0]}' in section
-  ensemble, finished = spread('sigma20', 'ensemble')
+  ensemble, finished, strongest_on_sigma20 = spread('sigma20', 'ensemble')
   assert f'three naturals {ensemble}' in section
+  for strongest in (strongest_on_natural, strongest_on_sigma20):  # each row's, with its interval
+    assert f'{_interval(strongest, 1000)} (' in section
   assert (f'({finished} of its 4 attacks so far)' in section) == (finished < 4)
   acc = _accuracies(_results(os.path.join(shipped, 'sigma20'), 'first1000'))
   assert (f'against {_pct(acc["pgd20_xent"], 1)}% under white-box PGD-20 and '
