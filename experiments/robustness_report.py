@@ -206,9 +206,13 @@ def _verdict_table(report, paper, spec):
   xent, cw = paper_pgd_names(spec)
   pgd = f'PGD-{spec.paper_attack.steps}'
   lines = [f'On the first {n} test images, eps {spec.paper_attack.epsilon:g}; every accuracy '
-           'with its 95% Wilson interval for its n; the paper\'s column as it reports it.', '',
+           'with its 95% Wilson interval for its n; the paper\'s column as it reports it. '
+           'Transfer counts an image only if it survives every black-box attack (the paper\'s '
+           'black-box table and the transfer suite); in brackets the one attack that leaves the least alone.',
+           '',
            f'| model | clean | paper {pgd} xent / CW | our {pgd} xent / CW | AutoAttack: after '
-           'APGD-CE / APGD-T / FAB-T / Square | best transfer (strongest attack) | worst case |',
+           'APGD-CE / APGD-T / FAB-T / Square | transfer, every attack per image (strongest '
+           'alone) | worst case |',
            '|---|---|---|---|---|---|---|']
   for name, model in report['models'].items():
     v = model['verdict']

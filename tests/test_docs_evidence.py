@@ -91,9 +91,13 @@ def test_results_page_table_equals_each_rows_results_json():
 VERDICT_TFDS_ORDER = os.path.join(RECORDS, 'verdict_tfds_order')
 # Each verdict: its dataset, folder (robustness.json, verdict.md), the shipped models it
 # judged and their evaluation folder.
+CIFAR_PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md')
+CIFAR_RECORDS = os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset')
+CIFAR_SHIPPED = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
 VERDICTS = {
     'mnist, tfds order': ('mnist', VERDICT_TFDS_ORDER, SHIPPED, 'first1000_tfds_order'),
     'mnist': ('mnist', RECORDS, SHIPPED, 'first1000'),
+    'cifar10 subset': ('cifar10', CIFAR_RECORDS, CIFAR_SHIPPED, 'first1000'),
 }
 
 
@@ -118,6 +122,9 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json(which):
     assert ours == ' / '.join(cell(acc[k]) for k in pgd)
     assert chain == ' / '.join(cell(acc[k]) for k in CHAIN)
     assert transfer.split(' (')[0] == cell(acc['black-box'])
+    transfer_attacks = [a for a in document['attacks'] if a['threat'] == 'black-box']
+    strongest = min(transfer_attacks, key=lambda a: a['accuracy'])['name']
+    assert transfer.endswith(f'({strongest})'), name
     assert worst == f'**{cell(acc[ANY])}**'
     expected_paper = (f'{paper[name][pgd[0]]:.1f} / {paper[name][pgd[1]]:.1f}'
                       if name in paper else '-')
@@ -136,17 +143,18 @@ def _markdown_tables(text):
   return tables
 
 
-def _verdict_tables():
-  """The three tables of the verdict's generated verdict.md: verdict, transfer, curves."""
-  tables = _markdown_tables(open(os.path.join(RECORDS, 'verdict.md')).read())
+def _verdict_tables(records=RECORDS):
+  """The three tables of a verdict's generated verdict.md: verdict, transfer, curves."""
+  tables = _markdown_tables(open(os.path.join(records, 'verdict.md')).read())
   assert len(tables) == 3
   return tables
 
 
-def test_every_generated_verdict_table_is_on_its_page_verbatim():
+@pytest.mark.parametrize('page,records', [(PAGE, RECORDS), (CIFAR_PAGE, CIFAR_RECORDS)])
+def test_every_generated_verdict_table_is_on_its_page_verbatim(page, records):
   """The verdict, transfer and epsilon-curve tables of verdict.md, as generated."""
-  text = open(os.path.join(REPO_ROOT, 'docs', 'results', 'mnist_paper_budget.md')).read()
-  for table in _verdict_tables():
+  text = open(page).read()
+  for table in _verdict_tables(records):
     assert table in text, table.splitlines()[0]
 
 
@@ -305,7 +313,6 @@ def test_tables_9_and_11_on_the_results_page_equal_their_evidence():
 
 
 PAPER_CHECKS = os.path.join(REPO_ROOT, 'configs', 'paper_results', 'cifar10_tables9_11.json')
-CIFAR_PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md')
 # Each check table's header on both pages, and the paper row's label in it.
 CHECK_TABLES = {'table11_steps': ('| PGD steps', 'paper, CIFAR-10 beta 10, sigma 30 (Table 11)'),
                 'table10_restarts': ('| restarts', 'paper, CIFAR-10 beta 10, sigma 30 (Table 10)'),
@@ -729,25 +736,24 @@ def test_cifar_subset_cost_table_is_the_generated_one():
   assert rows['madry_adv_pgd7'][2] == '1638 (204.8 epochs x 8)'
 
 
+REGULARIZED_CIFAR_ROWS = ('sigma20', 'alpha0.95_sigma20', 'beta10_sigma20', 'alpha0.95')
+
+
 def test_cifar_subset_masking_transfer_figures_equal_their_evidence():
-  """The masking section's transfer-suite ranges per (row, source), each over the finished
-  tr_<source>_* attacks of the row's results on all 1,000, and the white-box figures beside
-  them."""
+  """The masking section's transfer figures: the regularized rows' range against every
+  black-box attack together and under AutoAttack, the natural row's, and the strongest single
+  transfer attack on sigma20 and on the natural row, each from its row's results on all 1,000."""
   text = ' '.join(open(CIFAR_PAGE).read().split())
   section = text[text.index('**Transfer beating white-box'):text.index('**Volatility across')]
-  shipped = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
-  def spread(row, source):
-    transfer = [a['accuracy'] for a in _results(os.path.join(shipped, row), 'first1000')['attacks']
-                if a['name'].startswith(f'tr_{source}_')]
-    return f'{_pct(min(transfer), 1)}-{_pct(max(transfer), 1)}%', len(transfer), min(transfer)
-  noise, _, strongest_on_natural = spread('natural', 'noise')
-  assert f'noise-only source leaves {noise}' in section
-  assert f'natural source leaves {spread("sigma20", "natural")[0]}' in section
-  ensemble, finished, strongest_on_sigma20 = spread('sigma20', 'ensemble')
-  assert f'three naturals {ensemble}' in section
-  for strongest in (strongest_on_natural, strongest_on_sigma20):  # each row's, with its interval
-    assert f'{_interval(strongest, 1000)} (' in section
-  assert (f'({finished} of its 4 attacks so far)' in section) == (finished < 4)
-  acc = _accuracies(_results(os.path.join(shipped, 'sigma20'), 'first1000'))
-  assert (f'against {_pct(acc["pgd20_xent"], 1)}% under white-box PGD-20 and '
-          f'{_pct(acc["aa_square"], 1)}% under AutoAttack') in section
+  acc = {row: _accuracies(_results(os.path.join(CIFAR_SHIPPED, row), 'first1000'))
+         for row in REGULARIZED_CIFAR_ROWS + ('natural',)}
+  spread = lambda key: (f'{_pct(min(acc[r][key] for r in REGULARIZED_CIFAR_ROWS), 1)}-'
+                        f'{_pct(max(acc[r][key] for r in REGULARIZED_CIFAR_ROWS), 1)}%')
+  assert f'leaves them {spread("black-box")} against every black-box attack together' in section
+  assert f'against {spread("aa_square")} under AutoAttack' in section
+  assert f'the natural row {_interval(acc["natural"]["black-box"], 1000)} against' in section
+  for row in ('sigma20', 'natural'):
+    strongest = min((a for a in _results(os.path.join(CIFAR_SHIPPED, row), 'first1000')['attacks']
+                     if a['name'].startswith('tr_')), key=lambda a: a['accuracy'])
+    assert f'{_interval(strongest["accuracy"], 1000)} on ' in section, row
+    assert acc[row]['black-box'] > acc[row][ANY] == acc[row]['aa_square'], row
