@@ -188,10 +188,25 @@ def _figure(report, spec, path):
     ax.grid(alpha=0.3)
   for row in axes:
     row[0].set_ylabel(f'robust accuracy (%),\nfirst {report["curve_num_examples"]} test images')
-  axes.flat[0].legend(fontsize=7, loc='lower left')
-  fig.tight_layout()
+  _legend(fig, axes.flat[:len(names)], axes.flat[len(names):])
   fig.savefig(path, dpi=110)
   plt.close(fig)
+
+
+def _legend(fig, used, spare):
+  """One legend for every panel, off the curves: in the first spare panel, or under the grid."""
+  entries = {}
+  for ax in used:
+    for handle, label in zip(*ax.get_legend_handles_labels()):
+      entries.setdefault(label, handle)
+  if len(spare):
+    spare[0].set_visible(True)
+    spare[0].axis('off')
+    spare[0].legend(entries.values(), entries.keys(), loc='center', fontsize=9)
+    fig.tight_layout()
+  else:
+    fig.legend(entries.values(), entries.keys(), loc='lower center', ncol=len(entries), fontsize=9)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
 
 
 def _verdict_markdown(report, paper, spec):

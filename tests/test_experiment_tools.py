@@ -96,6 +96,26 @@ def test_robustness_report_never_counts_a_model_as_its_own_transfer_source(tmp_p
   assert transfer_sources_for(str(tmp_path / 'd'), entries) == tuple(entries)
 
 
+@pytest.mark.parametrize('panels,in_spare', [(5, True), (4, False)])
+def test_robustness_report_draws_one_legend_off_the_curves(panels, in_spare):
+  """Every curve's label once: in the first spare panel when the grid has one, else under it."""
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  from experiments.robustness_report import _legend  # pylint: disable=g-import-not-at-top
+  fig, axes = plt.subplots(2 if panels > 4 else 1, 4, squeeze=False)
+  used, spare = axes.flat[:panels], axes.flat[panels:]
+  for i, ax in enumerate(used):
+    ax.plot([0, 1], [1, 0], label='PGD')
+    if i:  # the first panel has no transfer curve, the others do
+      ax.plot([0, 1], [1, 1], label='transfer')
+  _legend(fig, used, spare)
+  legends = [ax.get_legend() for ax in used if ax.get_legend()]
+  assert not legends
+  legend = spare[0].get_legend() if in_spare else fig.legends[0]
+  assert [t.get_text() for t in legend.get_texts()] == ['PGD', 'transfer']
+  assert bool(fig.legends) != in_spare
+  plt.close(fig)
+
+
 def test_robustness_report_judges_each_model_and_draws_its_curves(two_models, tfds_mnist_dir,
                                                                   tmp_path):
   out = tmp_path / 'report'
