@@ -50,8 +50,12 @@ CURVE_KINDS = ('white-box', AUTOATTACK, 'black-box')
 
 
 def curve_labels(spec):
-  """{worst-case group: legend label} of the curves."""
-  return {'white-box': f'PGD-{spec.paper_attack.steps} (xent or CW)',
+  """{worst-case group: legend label} of the curves; the white-box curve is the per-image
+  worst of the paper's white-box attacks (spec.paper_suites), so its label names them all."""
+  p = spec.paper_suites
+  attacks = [f'PGD-{k}' for k in p.whitebox_steps] + (['FGSM'] if p.whitebox_fgsm else [])
+  losses = ' or '.join('CW' if loss == 'cw' else loss for loss in p.whitebox_losses)
+  return {'white-box': f'{", ".join(attacks)} ({losses})',
           AUTOATTACK: 'AutoAttack (standard)', 'black-box': 'strongest transfer attack'}
 
 
@@ -152,7 +156,8 @@ def _judge(name, folder, spec):
 
 
 def _curve_point(folder, verdict, eps):
-  """PGD-40, AutoAttack and the model's strongest transfer attack (re-crafted) at eps."""
+  """The paper's white-box attacks, AutoAttack and the model's strongest transfer attack
+  (re-crafted) at eps."""
   transfer = {}
   if verdict['strongest_transfer']:
     transfer = dict(blackbox_source=verdict['strongest_transfer_source'],

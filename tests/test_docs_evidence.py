@@ -131,6 +131,28 @@ def test_verdict_table_equals_the_robustness_report_and_its_results_json(which):
     assert paper_cell == expected_paper
 
 
+@pytest.mark.parametrize('which', sorted(VERDICTS))
+def test_every_epsilon_curve_point_equals_its_results_json(which):
+  """Each point away from eps 0 and the paper's: the worst case of each curve's group in
+  <model>/eval/first<n>_eps<eps>[_suffix]/results.json, on the curve's n images."""
+  _, verdict, shipped, results = VERDICTS[which]
+  with open(os.path.join(verdict, 'robustness.json')) as f:
+    report = json.load(f)
+  n, suffix = report['curve_num_examples'], results.partition('_')[2]
+  checked = 0
+  for name, model in report['models'].items():
+    for eps, point in model['curve'].items():
+      if float(eps) in (0, report['paper_epsilon']):
+        continue
+      folder = f'first{n}_eps{float(eps):g}' + (f'_{suffix}' if suffix else '')
+      document = _results(os.path.join(shipped, name), folder)
+      assert document['examples']['count'] == n
+      acc = _accuracies(document)
+      assert point == {kind: acc.get(kind) for kind in point}, (name, eps)
+      checked += 1
+  assert checked
+
+
 def _markdown_tables(text):
   """Every Markdown table of `text`, as one string each."""
   tables, block = [], []

@@ -96,6 +96,23 @@ def test_robustness_report_never_counts_a_model_as_its_own_transfer_source(tmp_p
   assert transfer_sources_for(str(tmp_path / 'd'), entries) == tuple(entries)
 
 
+@pytest.mark.parametrize('dataset', ['mnist', 'cifar10', 'cifar100'])
+def test_the_white_box_curve_label_names_every_attack_it_is_the_worst_of(dataset):
+  """The white-box curve is the per-image worst of the paper's white-box suite (CIFAR-10's
+  has FGSM too): its label names each attack and loss, and nothing else."""
+  from data_input.specs import get_spec  # pylint: disable=g-import-not-at-top
+  from evaluation.suites import suite_plan  # pylint: disable=g-import-not-at-top
+  from experiments.robustness_report import curve_labels  # pylint: disable=g-import-not-at-top
+  spec = get_spec(dataset)
+  label = curve_labels(spec)['white-box']
+  names = [p.config.name for p in suite_plan('paper_whitebox', spec)]
+  kinds = {f'PGD-{n.split("_")[0][3:]}' if n.startswith('pgd') else 'FGSM' for n in names}
+  losses = {'CW' if n.endswith('_cw') else 'xent' for n in names}
+  attacks, _, rest = label.partition(' (')
+  assert set(attacks.split(', ')) == kinds
+  assert set(rest.rstrip(')').split(' or ')) == losses
+
+
 @pytest.mark.parametrize('panels,in_spare', [(5, True), (4, False)])
 def test_robustness_report_draws_one_legend_off_the_curves(panels, in_spare):
   """Every curve's label once: in the first spare panel when the grid has one, else under it."""
