@@ -408,3 +408,16 @@ def test_noise_clipping_records_the_training_images_per_dataset(tmp_path):
   assert bad.returncode != 0 and 'Traceback' not in bad.stderr
   assert '--sigmas' in bad.stderr.strip().splitlines()[-1]
   assert set(json.load(open(tmp_path / 'noise_clipping.json'))) == {'cifar10'}  # kept
+
+
+def test_assumptions_name_each_datasets_curve_epsilons_and_paper_steps():
+  """docs/assumptions.md's epsilon-curve section against the specs, the facts' one home."""
+  from data_input.specs import get_spec  # pylint: disable=g-import-not-at-top
+  text = open(os.path.join(REPO_ROOT, 'docs', 'assumptions.md')).read()
+  section = ' '.join(text[text.index('## Robustness against epsilon'):].split())
+  mnist, cifar = get_spec('mnist'), get_spec('cifar10')
+  assert f'{", ".join(f"{e:g}" for e in mnist.curve_epsilons)} on MNIST' in section
+  assert f'{", ".join(f"{e:g}" for e in cifar.curve_epsilons)} on CIFAR' in section
+  for spec, name in ((mnist, 'MNIST'), (cifar, 'CIFAR-10')):
+    a = spec.paper_attack
+    assert f'{name} {a.steps} steps of {a.step_size:g}' in section
