@@ -1,7 +1,8 @@
 """Is it robust? For each shipped model, on the same first N test images: the paper's
 white-box PGD (PGD-40 on MNIST, PGD-20 on CIFAR; xent and CW), the standard AutoAttack with the accuracy after each of its attacks, the transfer suite
 (best transfer per example) and the per-example worst case, at the paper's epsilon; then
-robust accuracy against epsilon under that PGD, AutoAttack and the strongest transfer attack.
+robust accuracy against epsilon under the paper's white-box attacks (that PGD, and FGSM on
+CIFAR-10), AutoAttack and the strongest transfer attack.
 Everything runs through eval.py's evaluate(), so results land (and are reused) in each
 model's eval/ folder; rerunning resumes.
 
@@ -64,9 +65,11 @@ def define_flags():
   flags.DEFINE_list('models', None, 'name=folder of each model to judge (Madry TF1 or train.py).')
   flags.DEFINE_list('transfer_sources', None, 'As eval.py: name=folder[+folder...].')
   flags.DEFINE_integer('num_examples', 1000, 'The first N test images, for every number.')
+  defaults = ', '.join(f'{",".join(f"{e:g}" for e in get_spec(d).curve_epsilons)} on {d}'
+                       for d in ('mnist', 'cifar10'))
   flags.DEFINE_list('curve_epsilons', None, 'Epsilons besides the paper\'s for the '
                     'robustness-vs-epsilon curves, in the dataset\'s pixel units (default: '
-                    'the dataset\'s, data_input/specs.py: 0.1,0.2,0.4 on MNIST, 2,4,16 on CIFAR).')
+                    f'the dataset\'s, data_input/specs.py: {defaults}).')
   flags.DEFINE_integer('curve_num_examples', None, 'The first N test images for the curves '
                        '(default --num_examples; AutoAttack at small epsilons is slow on '
                        'robust models). Their point at the paper\'s epsilon is read from the '
