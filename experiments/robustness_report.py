@@ -231,7 +231,8 @@ def _verdict_table(report, paper, spec):
   lines = [f'On the first {n} test images, eps {spec.paper_attack.epsilon:g}; every accuracy '
            'with its 95% Wilson interval for its n; the paper\'s column as it reports it. '
            'Transfer counts an image only if it survives every black-box attack (the paper\'s '
-           'black-box table and the transfer suite); in brackets the one attack that leaves the least alone.',
+           'black-box table and the transfer suite); in brackets the one attack that leaves '
+           'the least alone.',
            '',
            f'| model | clean | paper {pgd} xent / CW | our {pgd} xent / CW | AutoAttack: after '
            'APGD-CE / APGD-T / FAB-T / Square | transfer, every attack per image (strongest '

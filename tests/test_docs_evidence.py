@@ -89,11 +89,11 @@ def test_results_page_table_equals_each_rows_results_json():
 
 # The verdict as first recorded, on tfds' first 1,000 (its evaluations in first1000_tfds_order).
 VERDICT_TFDS_ORDER = os.path.join(RECORDS, 'verdict_tfds_order')
-# Each verdict: its dataset, folder (robustness.json, verdict.md), the shipped models it
-# judged and their evaluation folder.
 CIFAR_PAGE = os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset.md')
 CIFAR_RECORDS = os.path.join(REPO_ROOT, 'docs', 'results', 'cifar10_subset')
 CIFAR_SHIPPED = os.path.join(REPO_ROOT, 'models', 'cifar10_subset')
+# Each verdict: its dataset, folder (robustness.json, verdict.md), the shipped models it
+# judged and their evaluation folder.
 VERDICTS = {
     'mnist, tfds order': ('mnist', VERDICT_TFDS_ORDER, SHIPPED, 'first1000_tfds_order'),
     'mnist': ('mnist', RECORDS, SHIPPED, 'first1000'),
@@ -767,15 +767,16 @@ def test_cifar_subset_masking_transfer_figures_equal_their_evidence():
   transfer attack on sigma20 and on the natural row, each from its row's results on all 1,000."""
   text = ' '.join(open(CIFAR_PAGE).read().split())
   section = text[text.index('**Transfer beating white-box'):text.index('**Volatility across')]
-  acc = {row: _accuracies(_results(os.path.join(CIFAR_SHIPPED, row), 'first1000'))
-         for row in REGULARIZED_CIFAR_ROWS + ('natural',)}
+  documents = {row: _results(os.path.join(CIFAR_SHIPPED, row), 'first1000')
+               for row in REGULARIZED_CIFAR_ROWS + ('natural',)}
+  acc = {row: _accuracies(document) for row, document in documents.items()}
   spread = lambda key: (f'{_pct(min(acc[r][key] for r in REGULARIZED_CIFAR_ROWS), 1)}-'
                         f'{_pct(max(acc[r][key] for r in REGULARIZED_CIFAR_ROWS), 1)}%')
   assert f'leaves them {spread("black-box")} against every black-box attack together' in section
   assert f'against {spread("aa_square")} under AutoAttack' in section
   assert f'the natural row {_interval(acc["natural"]["black-box"], 1000)} against' in section
   for row in ('sigma20', 'natural'):
-    strongest = min((a for a in _results(os.path.join(CIFAR_SHIPPED, row), 'first1000')['attacks']
-                     if a['name'].startswith('tr_')), key=lambda a: a['accuracy'])
+    strongest = min((a for a in documents[row]['attacks'] if a['name'].startswith('tr_')),
+                    key=lambda a: a['accuracy'])
     assert f'{_interval(strongest["accuracy"], 1000)} on ' in section, row
     assert acc[row]['black-box'] > acc[row][ANY] == acc[row]['aa_square'], row
