@@ -15,6 +15,7 @@
 #   bash experiments/mnist_paper_budget.sh checks [ROW] # Tables 9-11: restarts, steps, unbounded
 #   bash experiments/mnist_paper_budget.sh autoattack_all [ROW]  # AutoAttack on all 10,000
 #   bash experiments/mnist_paper_budget.sh diagnose   # Eq. 4, Figures 1-3, 10, 11 (first 500)
+#   bash experiments/mnist_paper_budget.sh figure8    # the same, squeezing with and without noise
 #
 # RUNS (default runs/mnist_paper) holds the training runs; MNIST (default
 # ../shared/data/mnist) the four official files. Each command is printed with its wall time.
@@ -40,7 +41,9 @@ MNIST=${MNIST:-../shared/data/mnist}
 # the rows trained unclipped before that say --noclip_noise, so they retrain as shipped.
 # alpha0.95_sigma0.3_clip is shipped (its first training, recorded in $RECORDS before
 # weights were kept, is evidence on the results page); _400k is Table 2's headline row at
-# the paper's k, a checkpoint every 10,000 steps for its learning curve.
+# the paper's k, a checkpoint every 10,000 steps for its learning curve. beta2_sigma0 is
+# Table 2's squeezing without noise (0.00% under PGD-40 at 400k there) cut to 100k steps:
+# the no-noise model of Figure 8's comparison (issue 30).
 ROWS="natural:paper/mnist_alpha0_beta0_sigma0_k100k
 alpha0.95_sigma0.3:paper/mnist_alpha0.95_beta0_sigma0.3_k100k:--noclip_noise
 sigma0.5:paper/mnist_alpha0_beta0_sigma0.5_k100k:--noclip_noise
@@ -57,18 +60,19 @@ madry_adv_pgd40_10k:madry/mnist_adv_pgd40:--train_steps=10000,--checkpoint_every
 fast_fgsm_rs_cyclic:wong/mnist_fast_fgsm_rs_cyclic:--checkpoint_every=500,--keep_checkpoints=100
 beta2_sigma0.5_clip:paper/mnist_alpha0_beta2_sigma0.5_k100k
 beta0.5_sigma0.5_clip:paper/mnist_alpha0_beta0.5_sigma0.5_k100k
-alpha0.95_sigma0.3_clip_400k:paper/mnist_alpha0.95_beta0_sigma0.3_k400k:--checkpoint_every=10000,--keep_checkpoints=50"
+alpha0.95_sigma0.3_clip_400k:paper/mnist_alpha0.95_beta0_sigma0.3_k400k:--checkpoint_every=10000,--keep_checkpoints=50
+beta2_sigma0:paper/mnist_alpha0_beta2_sigma0_k400k:--train_steps=100000"
 
 source experiments/driver_lib.sh
 
 # The transfer-ensemble members: sources only, never evaluated as models.
 SOURCE_ONLY="natural_seed1 natural_seed2"
 
-# Rows recorded, not shipped: checks of a shipped row (another seed or setting) and Madry's
-# run at a partial budget. $RECORDS/<row>/ gets their flags, metrics and evaluations (each
-# results.json names the step and weights hash it measured); their weights stay out of
-# models/, which must stay under 200 MB (tests/test_shipped_models.py).
-RECORDED_ONLY="alpha0.95_sigma0.3_seed1 alpha0.95_sigma0.3_mean madry_adv_pgd40"
+# Rows recorded, not shipped: checks of a shipped row (another seed or setting), Madry's
+# run at a partial budget and the no-noise ablation. $RECORDS/<row>/ gets their flags,
+# metrics and evaluations (each results.json names the step and weights hash it measured);
+# their weights stay out of models/, which must stay under 200 MB (tests/test_shipped_models.py).
+RECORDED_ONLY="alpha0.95_sigma0.3_seed1 alpha0.95_sigma0.3_mean madry_adv_pgd40 beta2_sigma0"
 RECORDS=docs/results/mnist_paper_budget
 
 is_recorded() { in_list "$RECORDED_ONLY" "$1"; }
@@ -221,6 +225,14 @@ case "${1:-}" in
     done)
     run python diagnose.py --model_dirs="${dirs%,}" --dataset=mnist --num_examples=500 \
         --manual_dir="$MNIST" --output_dir=docs/results/mnist_adversarial_training/diagnostics ;;
-  *) echo "usage: $0 train|park|ship|evaluate|autoattack_all|curves|curve_400k|at_curves|verdict|cost|checks|diagnose" >&2
+  figure8)
+    # Figure 8's comparison with Table 2's beta 2: natural, noise alone, squeezing alone
+    # (recorded, read from $RUNS) and squeezing with noise, unclipped and clipped.
+    [ -f "$RUNS/beta2_sigma0/final_metrics.json" ] || { echo "not trained yet: beta2_sigma0"; exit 1; }
+    dirs=models/mnist/natural,models/mnist/sigma0.5,$RUNS/beta2_sigma0
+    run python diagnose.py --model_dirs="$dirs,models/mnist/beta2_sigma0.5,models/mnist/beta2_sigma0.5_clip" \
+        --dataset=mnist --num_examples=500 --manual_dir="$MNIST" \
+        --output_dir="$RECORDS/beta2_sigma0/diagnostics" ;;
+  *) echo "usage: $0 train|park|ship|evaluate|autoattack_all|curves|curve_400k|at_curves|verdict|cost|checks|diagnose|figure8" >&2
      exit 2 ;;
 esac

@@ -173,3 +173,17 @@ def test_autoattack_on_all_images_is_only_for_the_paper_rows(tmp_path):
   result = _driver('experiments/mnist_paper_budget.sh', 'autoattack_all', 'natural_seed1',
                    env={'RUNS': str(tmp_path)})
   assert result.stdout.strip() == 'a transfer source only, not evaluated: natural_seed1'
+
+
+def test_the_no_noise_ablation_is_squeezing_alone_at_100k_and_its_figure_waits_for_it(tmp_path, monkeypatch):
+  # Table 2's beta 2 without noise, cut to 100k steps; recorded, not shipped (models/ cap).
+  monkeypatch.chdir(REPO_ROOT)
+  row = next(r for r in _rows('experiments/mnist_paper_budget.sh') if r[0] == 'beta2_sigma0')
+  flags = [f for f in row[2].split(',') if f]
+  cfg = train.config_from_flagfile(DRIVERS['experiments/mnist_paper_budget.sh'].format(row[1]), *flags)
+  assert (cfg.beta, cfg.sigma, cfg.alpha, cfg.train_steps) == (2.0, 0.0, 0.0, 100000)
+  result = _driver('experiments/mnist_paper_budget.sh', 'figure8', env={'RUNS': str(tmp_path)})
+  assert result.returncode == 1 and result.stdout.strip() == 'not trained yet: beta2_sigma0'
+  result = _driver('experiments/mnist_paper_budget.sh', 'ship', 'beta2_sigma0',
+                   env={'RUNS': str(tmp_path)})
+  assert result.returncode == 0 and result.stdout.strip() == 'not trained yet: beta2_sigma0'
