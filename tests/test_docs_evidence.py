@@ -66,7 +66,17 @@ RESULTS_ROWS = [
     ('beta 0.5, sigma 0.5, **noisy images clipped', os.path.join(SHIPPED, 'beta0.5_sigma0.5_clip')),
     ('sigma 0.5', os.path.join(SHIPPED, 'sigma0.5')),
     ('Madry PGD-40 adversarial training', os.path.join(RECORDS, 'madry_adv_pgd40')),
+    ('alpha 0.95, sigma 0.3, noisy images clipped, **400,000 steps**',
+     os.path.join(SHIPPED, 'alpha0.95_sigma0.3_clip_400k')),
 ]
+# The paper's row (configs/paper_results/mnist_table6.json) each evidence folder's row of the
+# main table is set beside; Madry's and the natural row are left out (printed as the paper does).
+PAPER_ROW_OF = {
+    'alpha0.95_sigma0.3': 'alpha0.95_sigma0.3', 'alpha0.95_sigma0.3_seed1': 'alpha0.95_sigma0.3',
+    'alpha0.95_sigma0.3_clip': 'alpha0.95_sigma0.3', 'alpha0.95_sigma0.3_mean': 'alpha0.95_sigma0.3',
+    'beta2_sigma0.5': 'beta2_sigma0.5', 'beta2_sigma0.5_clip': 'beta2_sigma0.5',
+    'beta0.5_sigma0.5': 'beta0.5_sigma0.5', 'beta0.5_sigma0.5_clip': 'beta0.5_sigma0.5',
+    'sigma0.5': 'sigma0.5', 'alpha0.95_sigma0.3_clip_400k': 'alpha0.95_sigma0.3_k400k'}
 
 
 def _folder_of(label):
@@ -85,6 +95,23 @@ def test_results_page_table_equals_each_rows_results_json():
     names = PAPER_COLUMNS[:len(ours)]
     assert len(ours) in (3, 6), cells[0]
     assert ours == [_pct(accuracies[n], 2) for n in names], cells[0]
+
+
+def test_results_page_table_sets_each_row_beside_the_papers_row_it_names():
+  paper = paper_numbers(get_spec('mnist'))['rows']
+  rows = _table(open(PAGE).read(), '| row (seed 0, 100k steps) |')
+  checked = set()
+  for cells in rows:
+    folder = os.path.basename(_folder_of(cells[0]))
+    if folder not in PAPER_ROW_OF:
+      continue
+    row, accuracies = paper[PAPER_ROW_OF[folder]], _accuracies(_results(_folder_of(cells[0]), 'all'))
+    for cell, column in zip(cells[1:4], PAPER_WHITEBOX):
+      difference = float(_pct(accuracies[column], 2)) - row[column]
+      assert f'/ {row[column]:.2f}% ({difference:+.2f})' in cell, (cells[0], column)
+    assert cells[4].split(' / ')[-1] == f'{row["bb_fgsm_cw"]:.2f}%, {row["bb_pgd40"]:.2f}%', cells[0]
+    checked.add(folder)
+  assert checked == set(PAPER_ROW_OF)
 
 
 # The verdict as first recorded, on tfds' first 1,000 (its evaluations in first1000_tfds_order).
@@ -183,7 +210,8 @@ def test_every_generated_verdict_table_is_on_its_page_verbatim(page, records):
 @pytest.mark.parametrize('row', ['natural', 'alpha0.95_sigma0.3', 'beta2_sigma0.5',
                                  'beta0.5_sigma0.5', 'sigma0.5', 'fast_fgsm_rs', 'fast_fgsm_rs_cyclic',
                                  'alpha0.95_sigma0.3_clip', 'beta2_sigma0.5_clip',
-                                 'beta0.5_sigma0.5_clip', 'madry_adv_pgd40_10k'])
+                                 'beta0.5_sigma0.5_clip', 'madry_adv_pgd40_10k',
+                                 'alpha0.95_sigma0.3_clip_400k'])
 def test_readme_shipped_models_table_equals_the_results_json(row):
   readme = open(os.path.join(REPO_ROOT, 'README.md')).read()
   line = next(l for l in readme.splitlines() if l.startswith(f'| `{row}` |'))
